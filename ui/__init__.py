@@ -1,0 +1,1 @@
+"""Presentation layer: Plotly figure builders (no streamlit) and shared Streamlit pieces."""

