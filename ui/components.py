@@ -91,3 +91,10 @@ def sentence_input(label: str, default: str, key: str) -> str:
     if notice:
         st.info(notice, icon="ℹ️")
     return text
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_model(text: str):
+    """EncoderOutput (numpy) of the shared encoder for `text`, cached per text; None if no model."""
+    encoder = get_encoder()
+    return None if encoder is None else encoder.run(text)
