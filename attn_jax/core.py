@@ -58,12 +58,14 @@ def _combined_mask(mask, is_causal: bool, t: int, s: int):
 
 def masked_softmax(logits: jax.Array, mask=None) -> jax.Array:
     """Softmax over the last axis in float32; masked entries and fully masked rows give 0."""
-    logits = logits.astype(jnp.float32)
-    if mask is None:
-        return jax.nn.softmax(logits, axis=-1)
-    logits = jnp.where(mask, logits, _NEG)
-    row_max = jnp.max(logits, axis=-1, keepdims=True)
-    exp = jnp.where(mask, jnp.exp(logits - row_max), 0.0)
+    logits = jnp.clip(logits.astype(jnp.float32), _NEG, -_NEG)  # overflowed ±inf -> finite
+    if mask is not None:
+        logits = jnp.where(mask, logits, _NEG)
+    row_max = jax.lax.stop_gradient(jnp.max(logits, axis=-1, keepdims=True))
+    # min(·, 0): with huge logits, a fused multiply-add can leave a positive residual here.
+    exp = jnp.exp(jnp.minimum(logits - row_max, 0.0))
+    if mask is not None:
+        exp = jnp.where(mask, exp, 0.0)
     total = jnp.sum(exp, axis=-1, keepdims=True)
     return exp / jnp.where(total == 0.0, 1.0, total)  # a fully masked row stays all zeros
 
