@@ -1,0 +1,186 @@
+"""Head statistics for a model's attention maps: what each of the L×N heads looks at.
+
+Every statistic is a mean over query rows of one head's weights A [T,S] (S = T here):
+entropy, mean attention distance, weight on [CLS] / [SEP] / punctuation / the previous /
+the next token / itself, and confidence (mean max weight, Voita et al. 2019). Role tags
+are heuristics computed from these with the thresholds in `ROLE_RULES`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+
+CLS, SEP = "[CLS]", "[SEP]"
+_EPS = 1e-12
+
+# key -> (label shown on screen, one-line explanation)
+STATS: dict[str, tuple[str, str]] = {
+    "entropy": ("entropy (nats)", "−Σ a·ln a per query row; ln T = spread evenly, 0 = one key"),
+    "distance": ("mean distance", "Σ a_ij·|i − j|: how far away, in tokens, a head looks"),
+    "cls": ("on [CLS]", "weight on the [CLS] token"),
+    "sep": ("on [SEP]", "weight on the [SEP] token(s)"),
+    "punct": ("on punctuation", "weight on tokens made only of punctuation"),
+    "prev": ("on previous token", "a[i, i−1], rows 1..T−1"),
+    "next": ("on next token", "a[i, i+1], rows 0..T−2"),
+    "self": ("on itself", "a[i, i]: the diagonal"),
+    "confidence": ("confidence", "mean of the row maximum (Voita et al. 2019)"),
+}
+
+# (tag, stat key, threshold): a head gets the tag when stat >= threshold. "broad" uses
+# entropy / ln T (normalised entropy) instead of the raw entropy.
+ROLE_RULES: tuple[tuple[str, str, float], ...] = (
+    ("previous token", "prev", 0.5),
+    ("next token", "next", 0.5),
+    ("self", "self", 0.5),
+    ("[CLS] sink", "cls", 0.5),
+    ("[SEP] sink", "sep", 0.5),
+    ("punctuation", "punct", 0.4),
+    ("broad / uniform", "norm_entropy", 0.8),
+)
+
+
+def is_punctuation(token: str) -> bool:
+    """True for a word piece made only of punctuation characters ("," "." "##!" "'")."""
+    text = token.removeprefix("##")
+    return bool(text) and all(unicodedata.category(c).startswith("P") for c in text)
+
+
+def _row_mean(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Mean over the selected query rows of values [...,T]; NaN when no row is selected."""
+    if not rows.any():
+        return np.full(values.shape[:-1], np.nan)
+    return values[..., rows].mean(axis=-1)
+
+
+def _offset_diag(attn: np.ndarray, k: int) -> np.ndarray:
+    """a[i, i+k] for every row i, zero-padded where i+k falls outside: [...,T,T] -> [...,T]."""
+    t = attn.shape[-1]
+    rows = np.arange(t)
+    cols = np.clip(rows + k, 0, t - 1)
+    vals = attn[..., rows, cols]
+    return np.where((rows + k >= 0) & (rows + k < t), vals, 0.0)
+
+
+def head_stats(attn, tokens: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per-head statistics, each a mean over query rows.
+
+    Args:
+      attn: attention weights [...,T,T] (e.g. [L,N,T,T]), rows summing to 1.
+      tokens: the T tokens (to find [CLS], [SEP] and punctuation).
+
+    Returns:
+      dict stat key -> array [...] (e.g. [L,N]), plus "norm_entropy" (entropy / ln T).
+    """
+    a = np.asarray(attn, dtype=np.float64)
+    t = a.shape[-1]
+    if a.shape[-2] != t or len(tokens) != t:
+        raise ValueError(f"attn must be [...,T,T] with T = len(tokens) = {len(tokens)}")
+    all_rows = np.ones(t, dtype=bool)
+    pos = np.arange(t)
+    key_mask = {
+        "cls": np.array([tok == CLS for tok in tokens]),
+        "sep": np.array([tok == SEP for tok in tokens]),
+        "punct": np.array([is_punctuation(tok) for tok in tokens]),
+    }
+    out = {
+        "entropy": _row_mean(-(a * np.log(np.clip(a, _EPS, None))).sum(-1), all_rows),
+        "distance": _row_mean((a * np.abs(pos[:, None] - pos[None, :])).sum(-1), all_rows),
+        "prev": _row_mean(_offset_diag(a, -1), pos >= 1),
+        "next": _row_mean(_offset_diag(a, 1), pos < t - 1),
+        "self": _row_mean(_offset_diag(a, 0), all_rows),
+        "confidence": _row_mean(a.max(-1), all_rows),
+    }
+    for name, mask in key_mask.items():
+        out[name] = _row_mean(a[..., mask].sum(-1), all_rows)
+    out["norm_entropy"] = out["entropy"] / np.log(t) if t > 1 else np.zeros_like(out["entropy"])
+    return {k: out[k] for k in [*STATS, "norm_entropy"]}
+
+
+def role_tags(stats: dict[str, np.ndarray]) -> np.ndarray:
+    """Heuristic role tags per head from `head_stats` (rules in ROLE_RULES).
+
+    Returns:
+      object array [...] of strings, tags joined by ", "; "mixed" when no rule fires.
+    """
+    shape = np.shape(stats["entropy"])
+    tags = np.empty(shape, dtype=object)
+    for idx in np.ndindex(shape):
+        hits = [tag for tag, key, thr in ROLE_RULES if np.nan_to_num(stats[key][idx]) >= thr]
+        tags[idx] = ", ".join(hits) or "mixed"
+    return tags
+
+
+def stats_table(stats: dict[str, np.ndarray]) -> list[dict]:
+    """One row per head of an [L,N] stats dict: layer, head, every stat, role tags."""
+    tags = role_tags(stats)
+    rows = []
+    for layer, head in np.ndindex(np.shape(stats["entropy"])):
+        row = {"layer": layer, "head": head}
+        row |= {STATS[k][0]: round(float(stats[k][layer, head]), 4) for k in STATS}
+        row["role (heuristic)"] = tags[layer, head]
+        rows.append(row)
+    return rows
+
+
+def js_divergence(p, q) -> np.ndarray:
+    """Jensen-Shannon divergence in nats along the last axis: ½KL(p‖m) + ½KL(q‖m), m = ½(p+q).
+
+    Args:
+      p, q: distributions [...,S] (broadcastable), each summing to 1.
+
+    Returns:
+      [...] values in [0, ln 2]; 0 iff p = q, ln 2 for disjoint supports.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    q = np.asarray(q, dtype=np.float64)
+    m = 0.5 * (p + q)
+
+    def kl(x):
+        ratio = np.where(x > 0, x / np.where(m > 0, m, 1.0), 1.0)
+        return np.sum(x * np.log(ratio), axis=-1)
+
+    return np.clip(0.5 * kl(p) + 0.5 * kl(q), 0.0, np.log(2.0))
+
+
+def head_js(a, b) -> float:
+    """Mean over query rows of the JS divergence between two heads' maps [T,S] -> nats."""
+    return float(np.mean(js_divergence(a, b)))
+
+
+def pairwise_js(attn) -> np.ndarray:
+    """Mean-row JS divergence between every pair of heads: [L,N,T,T] -> [L·N, L·N]."""
+    a = np.asarray(attn, dtype=np.float64)
+    flat = a.reshape(-1, *a.shape[-2:])  # [L·N,T,T]
+    n = flat.shape[0]
+    dist = np.zeros((n, n))
+    for i in range(n):  # one head against all: [L·N,T,T] at a time keeps memory at O(L·N·T²)
+        dist[i] = js_divergence(flat[i][None], flat).mean(-1)
+    return 0.5 * (dist + dist.T)
+
+
+def cluster_order(dist) -> list[int]:
+    """Leaf order of average-linkage agglomerative clustering (numpy only).
+
+    Args:
+      dist: symmetric distance matrix [M,M].
+
+    Returns:
+      a permutation of range(M) in which merged clusters sit next to each other.
+    """
+    d = np.array(dist, dtype=np.float64)
+    clusters: list[list[int]] = [[i] for i in range(d.shape[0])]
+    between = d.copy()  # average distance between current clusters
+    np.fill_diagonal(between, np.inf)
+    while len(clusters) > 1:
+        i, j = np.unravel_index(np.argmin(between), between.shape)
+        i, j = min(i, j), max(i, j)
+        ni, nj = len(clusters[i]), len(clusters[j])
+        merged = (ni * between[i] + nj * between[j]) / (ni + nj)
+        between[i], between[:, i] = merged, merged
+        between[i, i] = np.inf
+        between = np.delete(np.delete(between, j, axis=0), j, axis=1)
+        clusters[i] = clusters[i] + clusters.pop(j)
+    return clusters[0] if clusters else []

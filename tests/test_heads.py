@@ -1,0 +1,292 @@
+"""Head statistics, JS divergence, role tags, clustering, GQA/KV cache, URL parsing, figures."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from attn_jax import heads as hd
+from attn_jax import kv_cache as kvc
+from ui import heads_figures as hf
+from ui import heads_view as hv
+
+TOKENS = ["[CLS]", "the", "cat", ",", "sat", "[SEP]"]  # T = 6, punctuation at 3
+T = len(TOKENS)
+
+
+def uniform(t=T):
+    return np.full((t, t), 1.0 / t)
+
+
+def previous_token(t=T):
+    """Row 0 on itself, row i on i-1."""
+    a = np.zeros((t, t))
+    a[0, 0] = 1.0
+    a[np.arange(1, t), np.arange(t - 1)] = 1.0
+    return a
+
+
+def one_hot_column(j, t=T):
+    a = np.zeros((t, t))
+    a[:, j] = 1.0
+    return a
+
+
+def stats_of(a):
+    return {k: float(v) for k, v in hd.head_stats(a, TOKENS).items()}
+
+
+def test_uniform_head():
+    s = stats_of(uniform())
+    assert s["entropy"] == pytest.approx(math.log(T))
+    assert s["norm_entropy"] == pytest.approx(1.0)
+    assert s["confidence"] == pytest.approx(1 / T)
+    assert s["cls"] == pytest.approx(1 / T) and s["sep"] == pytest.approx(1 / T)
+    assert s["punct"] == pytest.approx(1 / T)
+    assert s["prev"] == pytest.approx(1 / T) and s["next"] == pytest.approx(1 / T)
+    # mean |i-j| over a uniform row i is sum_j |i-j| / T; averaged over rows: (T²-1)/(3T)
+    assert s["distance"] == pytest.approx((T**2 - 1) / (3 * T))
+
+
+def test_previous_token_head():
+    s = stats_of(previous_token())
+    assert s["prev"] == pytest.approx(1.0)
+    assert s["next"] == pytest.approx(0.0)
+    assert s["entropy"] == pytest.approx(0.0, abs=1e-9)
+    assert s["confidence"] == pytest.approx(1.0)
+    assert s["distance"] == pytest.approx((T - 1) / T)  # row 0 looks at itself (0), others 1
+    assert s["self"] == pytest.approx(1 / T)
+    # [CLS] gets rows 0 and 1; punctuation (index 3) gets row 4; [SEP] (last) gets nothing
+    assert s["cls"] == pytest.approx(2 / T)
+    assert s["punct"] == pytest.approx(1 / T)
+    assert s["sep"] == pytest.approx(0.0)
+
+
+def test_one_hot_sinks_and_next_token():
+    assert stats_of(one_hot_column(0))["cls"] == pytest.approx(1.0)
+    assert stats_of(one_hot_column(T - 1))["sep"] == pytest.approx(1.0)
+    assert stats_of(one_hot_column(3))["punct"] == pytest.approx(1.0)
+    nxt = np.zeros((T, T))
+    nxt[np.arange(T - 1), np.arange(1, T)] = 1.0
+    nxt[T - 1, T - 1] = 1.0
+    assert stats_of(nxt)["next"] == pytest.approx(1.0)
+    assert stats_of(nxt)["prev"] == pytest.approx(0.0)
+
+
+def test_stats_keep_leading_axes_and_odd_sizes():
+    rng = np.random.default_rng(0)
+    tokens = ["[CLS]", "a", "!", "b", "?", "c", "[SEP]"]
+    a = rng.dirichlet(np.ones(7), size=(3, 5, 7))  # L=3, N=5, T=7
+    s = hd.head_stats(a, tokens)
+    assert all(v.shape == (3, 5) for v in s.values())
+    assert s["punct"][1, 2] == pytest.approx(a[1, 2][:, [2, 4]].sum(-1).mean())
+    with pytest.raises(ValueError):
+        hd.head_stats(a, tokens[:-1])
+
+
+def test_single_token_has_no_previous_or_next():
+    s = hd.head_stats(np.ones((1, 1)), ["[CLS]"])
+    assert np.isnan(s["prev"]) and np.isnan(s["next"])
+    assert s["cls"] == pytest.approx(1.0) and s["norm_entropy"] == 0.0
+
+
+def test_is_punctuation():
+    assert hd.is_punctuation(",") and hd.is_punctuation("##!") and hd.is_punctuation("'")
+    assert not hd.is_punctuation("cat") and not hd.is_punctuation("[CLS]")
+    assert not hd.is_punctuation("") and not hd.is_punctuation("a.")
+
+
+def test_role_tags():
+    stack = np.stack([previous_token(), one_hot_column(0), one_hot_column(T - 1), uniform()])
+    tags = hd.role_tags(hd.head_stats(stack, TOKENS))
+    assert tags[0] == "previous token"
+    assert tags[1] == "[CLS] sink"
+    assert tags[2] == "[SEP] sink"
+    assert tags[3] == "broad / uniform"
+    # every row on "cat" (a content word): no rule fires
+    assert hd.role_tags(hd.head_stats(one_hot_column(2)[None], TOKENS))[0] == "mixed"
+    both = hd.role_tags(
+        hd.head_stats((0.5 * one_hot_column(0) + 0.5 * one_hot_column(T - 1))[None], TOKENS)
+    )
+    assert both[0] == "[CLS] sink, [SEP] sink"
+
+
+def test_stats_table_rows():
+    stack = np.stack([previous_token(), uniform()])[None]  # [L=1,N=2,T,T]
+    rows = hd.stats_table(hd.head_stats(stack, TOKENS))
+    assert [(r["layer"], r["head"]) for r in rows] == [(0, 0), (0, 1)]
+    assert rows[0]["on previous token"] == 1.0 and rows[0]["role (heuristic)"] == "previous token"
+
+
+def test_js_hand_cases():
+    p = np.array([1.0, 0.0])
+    q = np.array([0.0, 1.0])
+    assert hd.js_divergence(p, q) == pytest.approx(math.log(2))
+    assert hd.js_divergence(p, p) == pytest.approx(0.0)
+    # p = (1,0), q = (½,½): m = (¾,¼); ½·ln(4/3) + ½·(½ln(2/3) + ½ln 2)
+    expected = 0.5 * math.log(4 / 3) + 0.5 * (0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(2))
+    assert hd.js_divergence(p, [0.5, 0.5]) == pytest.approx(expected)
+    assert hd.head_js(previous_token(), previous_token()) == pytest.approx(0.0)
+    assert hd.head_js(one_hot_column(0), one_hot_column(1)) == pytest.approx(math.log(2))
+
+
+dists = st.integers(2, 9).flatmap(
+    lambda n: st.tuples(
+        *[st.lists(st.floats(0, 1), min_size=n, max_size=n).filter(lambda x: sum(x) > 1e-3)] * 2
+    )
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dists)
+def test_js_properties(pair):
+    p, q = (np.array(x) / sum(x) for x in pair)
+    d_pq, d_qp = hd.js_divergence(p, q), hd.js_divergence(q, p)
+    assert d_pq == pytest.approx(d_qp, abs=1e-12)
+    assert 0.0 <= d_pq <= math.log(2) + 1e-12
+    assert hd.js_divergence(p, p) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_pairwise_js_and_cluster_order():
+    a = np.stack([previous_token(), uniform(), previous_token(), uniform(), one_hot_column(0)])
+    d = hd.pairwise_js(a.reshape(1, 5, T, T))
+    assert d.shape == (5, 5) and np.allclose(d, d.T) and np.allclose(np.diag(d), 0)
+    order = hd.cluster_order(np.sqrt(d))
+    assert sorted(order) == list(range(5))
+    pos = {h: i for i, h in enumerate(order)}
+    assert abs(pos[0] - pos[2]) == 1 and abs(pos[1] - pos[3]) == 1  # equal heads sit together
+    assert hd.cluster_order(np.zeros((1, 1))) == [0]
+
+
+def test_kv_cache_formula():
+    # Llama 3 8B at 8k tokens in fp16: 2 * 32 * 8 * 128 * 8192 * 2 bytes = 1 GiB
+    assert kvc.kv_cache_bytes(32, 8, 128, 8192, 2) == 2 * 32 * 8 * 128 * 8192 * 2 == 2**30
+    own, mha = kvc.model_kv_cache("Llama 3 8B", 8192)
+    assert own == 2**30 and mha == 4 * 2**30
+    own, mha = kvc.model_kv_cache("BERT-base", 512, 4)
+    assert own == mha == 2 * 12 * 12 * 64 * 512 * 4
+    assert kvc.human_bytes(2**30) == "1.00 GiB" and kvc.human_bytes(10) == "10 B"
+    with pytest.raises(ValueError):
+        kvc.kv_cache_bytes(0, 8, 128, 10)
+
+
+def test_facts_rows_match_table():
+    rows = {r["model"]: r for r in kvc.facts_rows()}
+    assert rows["Llama 3 8B"]["KV heads"] == 8 and rows["Llama 3 8B"]["attention"] == "GQA"
+    assert rows["all-MiniLM-L6-v2"]["head dim"] == 32 and rows["BERT-base"]["attention"] == "MHA"
+    for n_layers, n_heads, d_model, head_dim, n_kv in kvc.MODEL_FACTS.values():
+        assert n_heads * head_dim == d_model and n_heads % n_kv == 0 and n_layers > 0
+
+
+@pytest.mark.parametrize(("n_heads", "n_kv"), [(1, 1), (4, 4), (4, 2), (8, 1), (16, 4)])
+def test_toy_multihead_shapes(n_heads, n_kv):
+    run = kvc.toy_multihead(5, 16, n_heads, n_kv, seed=3)
+    assert run.weights.shape == (n_heads, 5, 5)
+    assert np.allclose(run.weights.sum(-1), 1, atol=1e-5)
+    assert run.concat.shape == (5, 16) and run.w_o.shape == (16, 16)
+    assert np.allclose(run.concat @ run.w_o, run.output, atol=1e-4)
+    assert run.kv_group == [i // (n_heads // n_kv) for i in range(n_heads)]
+    with pytest.raises(ValueError):
+        kvc.toy_multihead(5, 16, 3)
+
+
+def test_parse_view_defaults_and_round_trip():
+    view = hv.parse_view({})
+    assert view.text == hv.DEFAULT_TEXT and view.pins == list(hv.DEFAULT_PINS)
+    assert view.notices == []
+    view.pins, view.stat, view.view, view.text = [(1, 2), (3, 4)], "prev", "table", "Hi!"
+    again = hv.parse_view(hv.to_params(view))
+    assert (again.pins, again.stat, again.view, again.text) == (
+        [(1, 2), (3, 4)],
+        "prev",
+        "table",
+        "Hi!",
+    )
+    assert again.notices == []
+    assert hv.parse_view({"pins": ""}).pins == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"pins": "garbage"},
+        {"pins": "6.0"},
+        {"pins": "0.12"},
+        {"pins": "-1.3"},
+        {"pins": "1.1.1,;;"},
+        {"stat": "<script>"},
+        {"view": "3d"},
+        {"s": "   \x00\x01 "},
+        {"s": "x" * 5000},
+    ],
+)
+def test_parse_view_garbage_falls_back_with_notice(params):
+    view = hv.parse_view(params, 6, 12)
+    assert view.notices
+    assert all(0 <= la < 6 and 0 <= he < 12 for la, he in view.pins)
+    assert view.stat in hd.STATS and view.view in hv.VIEWS
+    assert 0 < len(view.text) <= hv.MAX_TEXT
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.sampled_from(["s", "s2", "pins", "stat", "view", "zz"]), st.text()))
+def test_parse_view_never_raises(params):
+    view = hv.parse_view(params, 6, 12)
+    assert len(view.pins) <= hv.MAX_PINS and len(set(view.pins)) == len(view.pins)
+    assert view.text and view.text2
+
+
+def test_repeated_params_use_the_last_value():
+    view = hv.parse_view({"s": ["a", "b"], "pins": ["9.9", "1.1"]}, 6, 12)
+    assert (view.text, view.pins, view.notices) == ("b", [(1, 1)], [])
+
+
+def test_pins_limit_and_dedupe():
+    view = hv.parse_view({"pins": "1.1, 1.1,2:2,3.3,4.4,5.5"})
+    assert view.pins == [(1, 1), (2, 2), (3, 3), (4, 4)] and view.notices
+
+
+def test_points_and_add_pins():
+    points = [
+        {"customdata": [5, 11]},
+        {"customdata": [9, 0]},
+        {"x": 1},
+        "junk",
+        {"customdata": "ab"},
+    ]
+    assert hv.pins_from_points(points, 6, 12) == [(5, 11)]
+    assert hv.pins_from_points(None, 6, 12) == []
+    labels = hv.add_pins(["L0 H0", "L1 H1", "L2 H2", "L3 H3"], [(5, 11), (1, 1)])
+    assert labels == ["L1 H1", "L2 H2", "L3 H3", "L5 H11"]
+    assert hv.label_pin(hv.pin_label((4, 7))) == (4, 7)
+
+
+def test_csv_exports():
+    csv = hv.matrix_csv(np.eye(3), ["[CLS]", "=1+1", "[SEP]"])
+    lines = csv.strip().splitlines()
+    assert lines[0] == "query \\ key,[CLS],'=1+1,[SEP]"
+    assert lines[2].startswith("'=1+1,0.000000,1.000000")
+    with pytest.raises(ValueError):
+        hv.matrix_csv(np.eye(2), ["a"])
+    assert hv.table_csv([{"layer": 0, "head": 1}]).splitlines() == ["layer,head", "0,1"]
+
+
+def test_figures_build_and_mark_pins():
+    rng = np.random.default_rng(0)
+    a = rng.dirichlet(np.ones(40), size=(2, 3, 40))  # long: pooled thumbnails
+    fig = hf.head_mosaic(a, [(1, 2)], cells=8)
+    heat, dots = fig.data
+    assert heat.z.shape == (2 * 9 - 1, 3 * 9 - 1)
+    assert np.allclose(np.nansum(heat.z[:8, :8], axis=1), 1.0)  # pooled rows still sum to 1
+    assert [list(c) for c in dots.customdata] == [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]]
+    assert len(fig.layout.shapes) == 1
+    diff = hf.difference(previous_token(), uniform(), ["<b>", *TOKENS[1:]])
+    assert diff.data[0].zmin == -diff.data[0].zmax and "‹b›" in list(diff.data[0].x)
+    assert len(hf.toy_heads(rng.dirichlet(np.ones(4), size=(16, 4)), list("abcd")).data) == 16
+    assert len(hf.gqa_groups([0, 0, 1, 1]).data) == 4 + 2
+    assert hf.stat_grid(np.full((2, 3), np.nan), "x").data[0].zmin == 0.0
+    run = kvc.toy_multihead(4, 16, 4)
+    assert len(hf.concat_and_wo(run.concat, run.w_o, 4).data) == 2
+    assert len(hf.kv_cache_bars(["a", "b"], [1, 2], [3, 4], highlight="b").data) == 2
