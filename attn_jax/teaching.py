@@ -71,3 +71,93 @@ def attention_steps(x, w_q, w_k, w_v, *, is_causal=False, temperature=1.0, mask=
     return AttentionSteps(
         x, w_q, w_k, w_v, q, k, v, scores, scaled, masked, weights, output, full, scale
     )
+
+
+@dataclass(frozen=True)
+class CellBreakdown:
+    """How one weight a_ij and one output row out_i come about (S keys, H head dim)."""
+
+    i: int  # query row
+    j: int  # key column
+    q_i: np.ndarray  # [H]
+    k_j: np.ndarray  # [H]
+    products: np.ndarray  # [H] q_i * k_j, element by element
+    dot: float  # sum(products) = scores[i, j]
+    sqrt_dk: float  # √H
+    temperature: float
+    scaled: float  # dot / (√H · temperature)
+    allowed: np.ndarray  # [S] bool, keys query i may attend to
+    row_logits: np.ndarray  # [S] scaled scores of row i, -inf where masked
+    row_max: float  # max over allowed keys (subtracted before exp; it cancels)
+    exps: np.ndarray  # [S] exp(logit - row_max), 0 where masked
+    exp_sum: float
+    row_weights: np.ndarray  # [S] exps / exp_sum
+    weight: float  # row_weights[j]
+    v: np.ndarray  # [S,Hv] the value rows
+    contributions: np.ndarray  # [S,Hv] row_weights[s] * v[s]
+    output: np.ndarray  # [Hv] sum of contributions = out_i
+
+
+def _row_softmax(row: np.ndarray, allowed: np.ndarray):
+    """Softmax of one row of logits, step by step: (logits, max, exps, sum, weights)."""
+    logits = np.where(allowed, row, -np.inf)
+    row_max = float(row[allowed].max()) if allowed.any() else 0.0
+    exps = np.where(allowed, np.exp(np.where(allowed, row, row_max) - row_max), 0.0)
+    exp_sum = float(exps.sum())
+    return logits, row_max, exps, exp_sum, exps / exp_sum if exp_sum > 0 else exps
+
+
+def cell_breakdown(steps: AttentionSteps, i: int, j: int) -> CellBreakdown:
+    """Recompute weight[i, j] and output[i] of `steps` term by term, in float64 numpy.
+
+    a_ij = exp(s_ij - m) / Σ_s exp(s_is - m) with s = q·k / (√H·τ); out_i = Σ_s a_is · v_s.
+
+    Args:
+      steps: the result of `attention_steps`.
+      i: query row in [0, T). j: key column in [0, T).
+
+    Returns:
+      CellBreakdown with plain numpy arrays and floats.
+    """
+    t = steps.weights.shape[0]
+    if not (0 <= i < t and 0 <= j < t):
+        raise ValueError(f"cell ({i}, {j}) is outside the {t}x{t} attention matrix")
+    q_i, k_j = steps.q[i].astype(np.float64), steps.k[j].astype(np.float64)
+    sqrt_dk = float(np.sqrt(steps.q.shape[1]))
+    allowed = np.asarray(steps.mask[i], bool)
+    row = q_i @ steps.k.astype(np.float64).T * steps.scale  # [S]
+    logits, row_max, exps, exp_sum, row_weights = _row_softmax(row, allowed)
+    v = steps.v.astype(np.float64)  # [S,Hv]
+    contributions = row_weights[:, None] * v  # [S,Hv]
+    return CellBreakdown(
+        i=i,
+        j=j,
+        q_i=q_i,
+        k_j=k_j,
+        products=q_i * k_j,
+        dot=float(np.sum(q_i * k_j)),
+        sqrt_dk=sqrt_dk,
+        temperature=float(1.0 / (sqrt_dk * steps.scale)),
+        scaled=float(row[j]),
+        allowed=allowed,
+        row_logits=logits,
+        row_max=row_max,
+        exps=exps,
+        exp_sum=exp_sum,
+        row_weights=row_weights,
+        weight=float(row_weights[j]),
+        v=v,
+        contributions=contributions,
+        output=contributions.sum(axis=0),
+    )
+
+
+def reference_difference(steps: AttentionSteps) -> float:
+    """max |steps.output - jax.nn.dot_product_attention(...)| on the same Q, K, V and mask.
+
+    Q, K, V are reshaped to [1,T,1,H]; the temperature is folded into `scale`.
+    """
+    q, k, v = (jnp.asarray(a)[None, :, None, :] for a in (steps.q, steps.k, steps.v))  # [1,T,1,H]
+    mask = jnp.asarray(steps.mask)[None, None]  # [1,1,T,S]
+    ref = jax.nn.dot_product_attention(q, k, v, mask=mask, scale=steps.scale)  # [1,T,1,H]
+    return float(np.max(np.abs(np.asarray(ref)[0, :, 0, :] - steps.output)))
