@@ -8,16 +8,22 @@ Pure compute: JAX + numpy. Never imports streamlit or plotly.
 """
 
 from attn_jax.core import attention, attention_weights, causal_mask, masked_softmax
+from attn_jax.model import Encoder, EncoderOutput, ModelConfig, ModelNotFoundError, load_model
 from attn_jax.multihead import kv_group_of, merge_heads, multi_head_attention, split_heads
 from attn_jax.teaching import AttentionSteps, attention_steps
 
 __all__ = [
     "AttentionSteps",
+    "Encoder",
+    "EncoderOutput",
+    "ModelConfig",
+    "ModelNotFoundError",
     "attention",
     "attention_steps",
     "attention_weights",
     "causal_mask",
     "kv_group_of",
+    "load_model",
     "masked_softmax",
     "merge_heads",
     "multi_head_attention",

@@ -1,0 +1,126 @@
+"""Concurrent visitors: several headless Chromium sessions against one app server.
+
+    python -m tests.load --sessions 6
+
+Each session visits every page and changes the Concept page's sentence. Prints the errors
+(must be 0), p50/p95 of the time for a page's script to finish, and the server's resident
+memory after every page has been used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from playwright.async_api import async_playwright
+
+from tests.browser.harness import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, Server
+
+PAGES = ["", "Concept", "Math", "Multi-head", "Complexity"]
+SENTENCES = [
+    "The cat sat on the mat because it was warm.",
+    "A river bank is not a savings bank.",
+    "She gave him the book that he wanted.",
+    "Attention is all you need, they said.",
+]
+
+
+@dataclass
+class Report:
+    page_seconds: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    rss_mb: float = float("nan")
+
+    def percentile(self, q: float) -> float:
+        if not self.page_seconds:
+            return float("nan")
+        return statistics.quantiles(self.page_seconds, n=100, method="inclusive")[int(q) - 1]
+
+
+async def _wait_idle(page, timeout_s: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    steady = 0
+    while time.monotonic() < deadline:
+        steady = steady + 1 if await page.locator(APP_IDLE).count() else 0
+        if steady >= 4:
+            return
+        await page.wait_for_timeout(250)
+    raise TimeoutError("script did not finish")
+
+
+async def _check(page, where: str, report: Report) -> None:
+    if await page.locator("[data-testid='stException']").count():
+        report.errors.append(f"{where}: exception shown")
+
+
+async def _visitor(browser, url: str, n: int, report: Report) -> None:
+    context = await browser.new_context(viewport={"width": 1300, "height": 900})
+    page = await context.new_page()
+    page.on("pageerror", lambda exc: report.errors.append(f"visitor {n}: js error {exc}"))
+    try:
+        for name in PAGES:
+            start = time.monotonic()
+            await page.goto(f"{url}/{name}")
+            await _wait_idle(page)
+            report.page_seconds.append(time.monotonic() - start)
+            await _check(page, f"visitor {n} /{name}", report)
+        await page.goto(f"{url}/Concept")
+        await _wait_idle(page)
+        box = page.get_by_label("Sentence", exact=True)
+        await box.fill(SENTENCES[n % len(SENTENCES)])
+        start = time.monotonic()
+        await box.press("Enter")
+        await page.wait_for_timeout(300)
+        await _wait_idle(page)
+        report.page_seconds.append(time.monotonic() - start)
+        await _check(page, f"visitor {n} new sentence", report)
+    except Exception as exc:  # a failed visit is an error in the report, not a crash
+        report.errors.append(f"visitor {n}: {type(exc).__name__}: {exc}")
+    finally:
+        await context.close()
+
+
+async def _run(server: Server, sessions: int) -> Report:
+    report = Report()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        await asyncio.gather(*(_visitor(browser, server.url, n, report) for n in range(sessions)))
+        await browser.close()
+    report.rss_mb = server.rss_mb()
+    return report
+
+
+def run_load(sessions: int, server: Server | None = None) -> Report:
+    """Run `sessions` concurrent visitors against `server` (or a fresh one)."""
+    own = server is None
+    server = server or Server()
+    try:
+        return asyncio.run(_run(server, sessions))
+    finally:
+        if own:
+            server.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=6)
+    args = parser.parse_args()
+    t0 = time.monotonic()
+    report = run_load(args.sessions)
+    print(f"sessions: {args.sessions}, page loads: {len(report.page_seconds)}")
+    print(f"errors: {len(report.errors)}")
+    for err in report.errors:
+        print(f"  {err}")
+    print(f"page finished p50: {report.percentile(50):.2f} s, p95: {report.percentile(95):.2f} s")
+    print(f"server resident memory after all pages: {report.rss_mb:.0f} MB")
+    print(f"wall time: {time.monotonic() - t0:.1f} s")
+    return 1 if report.errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
