@@ -176,7 +176,11 @@ class Encoder:
                 if fn is None:
                     ids = jax.ShapeDtypeStruct((bucket,), jnp.int32)
                     n = jax.ShapeDtypeStruct((), jnp.int32)
-                    fn = _forward.lower(self._params, ids, n, cfg=self.config).compile()
+                    # full float32 matmuls also on GPU/TPU (their default is TF32/bf16 passes),
+                    # so every backend matches the reference implementation
+                    with jax.default_matmul_precision("highest"):
+                        lowered = _forward.lower(self._params, ids, n, cfg=self.config)
+                    fn = lowered.compile()
                     self._compiled[bucket] = fn
         return fn
 

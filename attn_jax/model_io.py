@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -64,11 +66,29 @@ def _from_package() -> ModelSource | None:
     return None
 
 
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """One TCP connect to the Hub (HF_ENDPOINT); behind a proxy, assume yes.
+
+    huggingface_hub retries an unreachable host with back-off for ~30 s; this keeps an
+    offline start fast.
+    """
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
 def _from_hub() -> ModelSource:
     """Download (or reuse the cache of) the three files; offline: cache only, fails fast."""
     from huggingface_hub import hf_hub_download  # slow import: only when needed
 
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    offline = offline or not _hub_reachable()
     paths = [
         hf_hub_download(
             HUB_REPO,

@@ -302,6 +302,23 @@ def test_everything_missing_offline(tmp_path, monkeypatch):
     assert HINT in str(info.value) and "ATTN_MODEL_DIR" in str(info.value)
 
 
+def test_unreachable_hub_fails_fast_without_retries(tmp_path, monkeypatch):
+    """Not offline by setting, but the endpoint refuses: cache only, no ~30 s of retries."""
+    for var in ("ATTN_MODEL_DIR", "HF_HUB_OFFLINE", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.delenv("all_proxy", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: refused at once
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub-cache"))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    assert model_io._hub_reachable() is False
+    calls = []
+    real = model_io._hub_reachable
+    monkeypatch.setattr(model_io, "_hub_reachable", lambda: calls.append(1) or real())
+    with pytest.raises(ModelNotFoundError, match="LocalEntryNotFoundError"):
+        load_model()
+    assert calls == [1]
+
+
 def test_hub_is_tried_last_and_used(model_dir, monkeypatch):
     calls = []
 
@@ -315,6 +332,7 @@ def test_hub_is_tried_last_and_used(model_dir, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setattr(model_io, "_hub_reachable", lambda: True)
     found = model_io.resolve_source()
     assert found.label == "Hugging Face Hub" and found.path == model_dir
     assert calls == [(model_io.HUB_REPO, n, False) for n in model_io.FILES]
