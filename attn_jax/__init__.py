@@ -8,6 +8,7 @@ Pure compute: JAX + numpy. Never imports streamlit or plotly.
 """
 
 from attn_jax.core import attention, attention_weights, causal_mask, masked_softmax
+from attn_jax.memory_efficient import memory_efficient_attention
 from attn_jax.model import Encoder, EncoderOutput, ModelConfig, ModelNotFoundError, load_model
 from attn_jax.multihead import kv_group_of, merge_heads, multi_head_attention, split_heads
 from attn_jax.teaching import AttentionSteps, attention_steps
@@ -25,6 +26,7 @@ __all__ = [
     "kv_group_of",
     "load_model",
     "masked_softmax",
+    "memory_efficient_attention",
     "merge_heads",
     "multi_head_attention",
     "split_heads",
