@@ -154,7 +154,9 @@ show_step(
         **key_axis,
     ),
     r"A_{ij} = \frac{e^{\tilde S_{ij}}}{\sum_s e^{\tilde S_{is}}}",
-    "Each row is a probability distribution over the keys: it sums to 1.",
+    "Each row is a probability distribution over the keys: it sums to 1. With random W_Q, "
+    "W_K the weights are often nearly uniform; a trained model learns projections that make "
+    "them peaked (a lower τ sharpens them here).",
     mf.matrix_table(steps.weights, tokens, tokens) if show_tables else None,
 )
 show_step(
@@ -216,6 +218,8 @@ st.plotly_chart(
     mf.contributions_figure(cell.contributions, cell.output, tokens, title=f"terms of out_{i}"),
     width="stretch",
 )
+if show_tables:
+    st.dataframe(mf.contributions_table(cell.contributions, cell.output, tokens), width="stretch")
 
 # ---- check --------------------------------------------------------------------------------
 st.header("5 · Check against JAX's own attention")

@@ -58,6 +58,7 @@ def step_heatmap(
     )
     text = _cell_text(m, decimals)
     fig.update_traces(
+        z=[[float(v) if np.isfinite(v) else None for v in row] for row in m],  # None: blank cell
         text=text,
         texttemplate="%{text}" if show else None,
         hovertemplate=f"{y_title or 'row'}: %{{y}}<br>{x_title or 'column'}: %{{x}}"
@@ -113,12 +114,22 @@ def softmax_table(tokens: Sequence[str], logits, exps, weights) -> pd.DataFrame:
     )
 
 
-def contributions_figure(contributions, output, tokens: Sequence[str], *, title: str):
-    """Heatmap of a_is·v_s for every key s, with their sum out_i as the last row."""
+def _terms(contributions, output, tokens: Sequence[str]):
+    """Rows a_is·v_s for every key s, then their sum out_i: ([S+1,Hv], row labels, columns)."""
     rows = np.vstack([np.asarray(contributions), np.asarray(output)[None, :]])  # [S+1,Hv]
     labels = [*(f"a·v ({t})" for t in safe_labels(tokens)), "Σ = output row"]
-    cols = [str(d) for d in range(rows.shape[1])]
+    return rows, labels, [str(d) for d in range(rows.shape[1])]
+
+
+def contributions_figure(contributions, output, tokens: Sequence[str], *, title: str):
+    """Heatmap of a_is·v_s for every key s, with their sum out_i as the last row."""
+    rows, labels, cols = _terms(contributions, output, tokens)
     return step_heatmap(rows, labels, cols, title=title, x_title="dimension", y_title="term")
+
+
+def contributions_table(contributions, output, tokens: Sequence[str]) -> pd.DataFrame:
+    """The numbers of `contributions_figure`: each weighted value row, then their sum."""
+    return matrix_table(*_terms(contributions, output, tokens))
 
 
 def scaling_figure(result: dict[str, np.ndarray], n_keys: int = 16) -> go.Figure:
@@ -143,8 +154,10 @@ def scaling_figure(result: dict[str, np.ndarray], n_keys: int = 16) -> go.Figure
                 row=1,
                 col=col,
             )
-        fig.update_xaxes(type="log", title="d_k", row=1, col=col)
-    fig.update_yaxes(type="log", row=1, col=1)
+        fig.update_xaxes(
+            type="log", title="d_k", tickvals=list(d), ticktext=[str(v) for v in d], row=1, col=col
+        )
+    fig.update_yaxes(type="log", dtick=1, row=1, col=1)  # one tick per power of 10
     fig.update_yaxes(range=[0, 1.05], row=1, col=2)
     fig.update_yaxes(range=[0, 1.05 * np.log(n_keys)], row=1, col=3)
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=60, b=10))
