@@ -32,7 +32,9 @@ MAX_CHARS = 2000  # longer text is cut before tokenizing; the model keeps at mos
 def _load_encoder():
     """(encoder, None) or (None, message). One encoder for every session (thread-safe)."""
     try:
-        return attn_jax.load_model(), None
+        encoder = attn_jax.load_model()
+        encoder.warm_up((16, 32))  # compile the common lengths now, not on a visitor's click
+        return encoder, None
     except Exception as exc:  # any failure: the app keeps working in toy mode
         return None, f"{type(exc).__name__}: {exc}"
 
