@@ -191,7 +191,7 @@ right.dataframe(mf.dot_product_table(cell.q_i, cell.k_j, cell.products), width="
 
 st.subheader("b) Divide by √d_k (and τ)")
 st.latex(
-    rf"s_{{{i}{j}}} = \frac{{{cell.dot:.4f}}}{{\sqrt{{{d_k}}}\cdot {cell.temperature:g}}}"
+    rf"s_{{{i},{j}}} = \frac{{{cell.dot:.4f}}}{{\sqrt{{{d_k}}}\cdot {cell.temperature:g}}}"
     rf" = \frac{{{cell.dot:.4f}}}{{{cell.sqrt_dk * cell.temperature:.4f}}} = {cell.scaled:.4f}"
 )
 
@@ -199,9 +199,9 @@ st.subheader(f"c) Softmax of row {i}")
 if not cell.allowed[j]:
     st.info(f"Key {j} comes after query {i}: the causal mask sets its weight to 0.", icon="🚫")
 st.latex(
-    rf"a_{{{i}{j}}} = \frac{{e^{{s_{{{i}{j}}} - m}}}}{{\sum_s e^{{s_{{{i}s}} - m}}}}"
+    rf"a_{{{i},{j}}} = \frac{{e^{{s_{{{i},{j}}} - m}}}}{{\sum_s e^{{s_{{{i},s}} - m}}}}"
     rf" = \frac{{{cell.exps[j]:.4f}}}{{{cell.exp_sum:.4f}}} = {cell.weight:.4f},"
-    rf"\quad m = \max_s s_{{{i}s}} = {cell.row_max:.4f}"
+    rf"\quad m = \max_s s_{{{i},s}} = {cell.row_max:.4f}"
 )
 st.caption("Subtracting the row maximum m changes nothing (it cancels) and avoids overflow.")
 left, right = st.columns([3, 2])
