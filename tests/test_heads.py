@@ -258,6 +258,11 @@ def test_points_and_add_pins():
     ]
     assert hv.pins_from_points(points, 6, 12) == [(5, 11)]
     assert hv.pins_from_points(None, 6, 12) == []
+    # what the browser sends: numpy customdata as a dict; no customdata: the dot's grid index
+    sent = [{"curve_number": 1, "point_index": 63, "customdata": {"0": 5, "1": 3}}]
+    assert hv.pins_from_points(sent, 6, 12) == [(5, 3)]
+    assert hv.pins_from_points([{"curve_number": 1, "point_index": 14}], 6, 12) == [(1, 2)]
+    assert hv.pins_from_points([{"curve_number": 0, "point_index": 14}], 6, 12) == []
     labels = hv.add_pins(["L0 H0", "L1 H1", "L2 H2", "L3 H3"], [(5, 11), (1, 1)])
     assert labels == ["L1 H1", "L2 H2", "L3 H3", "L5 H11"]
     assert hv.label_pin(hv.pin_label((4, 7))) == (4, 7)

@@ -123,7 +123,7 @@ def head_mosaic(attn, pinned: Sequence[tuple[int, int]] = (), cells: int = 32) -
             marker=dict(
                 size=max(6, min(30, 3 * c)), color="rgba(108,63,197,0.05)", symbol="square"
             ),
-            customdata=np.stack([layers, heads], axis=1),
+            customdata=np.stack([layers, heads], axis=1).tolist(),
             hovertemplate="layer %{customdata[0]}, head %{customdata[1]}<br>click to pin"
             "<extra></extra>",
             showlegend=False,

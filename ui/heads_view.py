@@ -145,17 +145,31 @@ def table_csv(rows: list[dict]) -> str:
     return pd.DataFrame(rows).to_csv(index=False)
 
 
+def _point_pin(point, n_heads: int) -> tuple[int, int] | None:
+    """(layer, head) of one clicked point: its customdata (a list, or a {"0": .., "1": ..} dict
+    as the browser sends numpy arrays), else its index in the row-major grid of dots."""
+    if not isinstance(point, Mapping):
+        return None
+    data = point.get("customdata")
+    if isinstance(data, Mapping):
+        data = [data.get("0"), data.get("1")]
+    try:
+        return int(data[0]), int(data[1])
+    except (TypeError, ValueError, IndexError, KeyError):
+        pass
+    index = point.get("point_index")
+    if point.get("curve_number") == 1 and isinstance(index, int) and index >= 0:
+        return divmod(index, n_heads)
+    return None
+
+
 def pins_from_points(points, n_layers: int, n_heads: int) -> list[tuple[int, int]]:
-    """Heads clicked in the mosaic: each selected point's customdata [layer, head], validated."""
+    """Heads clicked in the mosaic (see ui.heads_figures.head_mosaic), validated, distinct."""
     pins = []
     for point in points or []:
-        data = point.get("customdata") if isinstance(point, Mapping) else None
-        try:
-            layer, head = int(data[0]), int(data[1])
-        except (TypeError, ValueError, IndexError, KeyError):
-            continue
-        if 0 <= layer < n_layers and 0 <= head < n_heads and (layer, head) not in pins:
-            pins.append((layer, head))
+        pin = _point_pin(point, n_heads)
+        if pin and 0 <= pin[0] < n_layers and 0 <= pin[1] < n_heads and pin not in pins:
+            pins.append(pin)
     return pins
 
 
