@@ -22,20 +22,26 @@ def toy(n_tokens: int, d_model: int, n_heads: int, n_kv: int, seed: int) -> kvc.
 
 @st.cache_data(max_entries=32, show_spinner="Computing head statistics …")
 def head_table(text: str):
-    """(stats dict of [L,N] arrays, table rows with the cluster position of every head)."""
+    """(stats dict of [L,N] arrays, one table row per head)."""
     out = uic.run_model(text)
     stats = hd.head_stats(out.attentions, out.tokens)
+    return stats, hd.stats_table(stats)
+
+
+@st.cache_data(max_entries=32, show_spinner="Clustering the heads …")
+def cluster_rank(text: str) -> list[int]:
+    """Each head's position (row-major head index -> rank) in the JS-clustering leaf order."""
+    out = uic.run_model(text)
     order = hd.cluster_order(np.sqrt(hd.pairwise_js(out.attentions)))
-    rank = {head: pos for pos, head in enumerate(order)}
-    rows = hd.stats_table(stats)
-    for i, row in enumerate(rows):
-        row["cluster order"] = rank[i]
-    return stats, rows
+    return [order.index(i) for i in range(len(order))]
 
 
 def init_view(n_layers: int, n_heads: int) -> None:
     """On a session's first run, fill the widgets from the URL (with notices for bad values)."""
     if "mh_ready" in st.session_state:
+        for key in ("mh_pins", "mh_text2", "mh_stat", "mh_view"):  # keep them while hidden
+            if key in st.session_state:
+                st.session_state[key] = st.session_state[key]
         return
     view = hv.parse_view(st.query_params.to_dict(), n_layers, n_heads)
     st.session_state.update(
@@ -192,7 +198,9 @@ else:
     if mode == "heatmap":
         st.plotly_chart(hf.stat_grid(stats[stat], hd.STATS[stat][0]), width="stretch", key="mh_sg")
     else:
-        st.dataframe(rows, width="stretch", hide_index=True, height=400)
+        ranks = cluster_rank(text)
+        table = [row | {"cluster order": rank} for row, rank in zip(rows, ranks, strict=True)]
+        st.dataframe(table, width="stretch", hide_index=True, height=400)
     rules = "; ".join(
         f"{tag}: {hd.STATS.get(k, ('entropy / ln T',))[0]} ≥ {thr}" for tag, k, thr in hd.ROLE_RULES
     )

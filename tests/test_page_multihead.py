@@ -126,3 +126,12 @@ def test_toy_mode_still_teaches(monkeypatch):
     at.select_slider(key="mh_kv").set_value(1).run()
     assert not at.exception
     assert any(m.value == "1.00 GiB" for m in at.metric)  # Llama 3 8B, 8192 tokens, fp16
+
+
+def test_pins_survive_an_empty_sentence(fake_model):
+    at = run_page({"pins": "3.3,4.4"})
+    at.text_input(key="mh_text").input("").run()
+    assert not at.exception and any("empty" in i.value for i in at.info)
+    at.text_input(key="mh_text").input("Back again.").run()
+    assert at.multiselect(key="mh_pins").value == ["L3 H3", "L4 H4"]
+    assert qp(at, "pins") == "3.3,4.4"
