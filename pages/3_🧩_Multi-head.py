@@ -224,7 +224,8 @@ st.markdown(
     "Typical models use **8 to 128 heads** per layer. Many recent ones keep fewer K/V heads "
     "than query heads (grouped-query attention, below)."
 )
-st.dataframe(kvc.facts_rows(), width="stretch", hide_index=True)
+facts = kvc.facts_rows()
+st.dataframe(facts, width="stretch", hide_index=True, height=35 * (len(facts) + 1) + 3)
 
 # --- Grouped-query attention -----------------------------------------------------------------
 st.header("Grouped-query attention (GQA)")
