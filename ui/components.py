@@ -88,7 +88,9 @@ def clean_text(text: str | None) -> tuple[str, str | None]:
 
 def sentence_input(label: str, default: str, key: str) -> str:
     """A sentence box; shows a friendly notice for empty or over-long text. Returns '' if empty."""
-    raw = st.text_input(label, value=default, key=key, max_chars=MAX_CHARS)
+    # A value already in session state (e.g. filled from a shared link) wins over the default.
+    value = None if key in st.session_state else default
+    raw = st.text_input(label, value=value, key=key, max_chars=MAX_CHARS)
     text, notice = clean_text(raw)
     if notice:
         st.info(notice, icon="ℹ️")
