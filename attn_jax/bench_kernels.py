@@ -26,6 +26,9 @@ from attn_jax.memory_efficient import DEFAULT_K_CHUNK, DEFAULT_LANES, DEFAULT_Q_
 from attn_jax.memory_efficient import memory_efficient_attention as mea
 
 MATMUL = 2048  # the reference matmul is [2048,2048]·[2048,2048] float32 (17 GFLOP)
+# Pause after each call: a plain kernel frees ~1.5 GB of temporaries after its result is ready,
+# which would otherwise slow whichever kernel runs next in the round.
+SETTLE_S = 0.05
 
 
 def _kernels(configs: list[tuple[int, int, int]]) -> dict:
@@ -57,11 +60,13 @@ def side_by_side(fns: dict, args: dict, repeats: int) -> tuple[dict, dict]:
     """Median seconds per function, round-robin over repeats; and compile seconds."""
     compiled, compile_s = _compile(fns, args)
     runs: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in compiled.items():
+    names = list(compiled)
+    for r in range(repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:  # rotate: fair positions
             t0 = time.perf_counter()
-            jax.block_until_ready(fn(*args[name]))
+            jax.block_until_ready(compiled[name](*args[name]))
             runs[name].append(time.perf_counter() - t0)
+            time.sleep(SETTLE_S)
     return {name: statistics.median(r) for name, r in runs.items()}, compile_s
 
 
@@ -103,12 +108,16 @@ def _child_long(n: int, heads: int, head_dim: int) -> int:
     seconds = time.perf_counter() - t0
     with open("/proc/self/status") as status:
         hwm = next((line.split()[1] for line in status if line.startswith("VmHWM")), "?")
-    print(f"  child: n={n} took {seconds:.1f} s (incl. compile), VmHWM {hwm} kB")
+    print(f"  child: n={n} took {seconds:.1f} s (incl. compile), its VmHWM {int(hwm) // 1024} MB")
     return 0
 
 
 def bench_long(n: int, heads: int, head_dim: int) -> None:
-    """Peak resident memory of a child process that runs memory_efficient_attention at n."""
+    """Peak resident memory of a child process that runs memory_efficient_attention at n.
+
+    Run before anything big is allocated here: a child's ru_maxrss starts from its parent's
+    size at fork, so a large parent would inflate it. The child's VmHWM is its own peak.
+    """
     full = 3 * heads * n * n * 4 / 2**30
     print(f"\nlong context n={n}: plain attention would hold ~{full:.1f} GiB of float32 scores")
     cmd = [sys.executable, "-m", "attn_jax.bench_kernels", "--child-long", str(n)]
@@ -136,10 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         return _child_long(args.child_long, args.heads, args.head_dim)
     chunks = f"q_chunk={DEFAULT_Q_CHUNK}, k_chunk={DEFAULT_K_CHUNK}, lanes={DEFAULT_LANES}"
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; mem_eff defaults {chunks}")
-    for n in (int(s) for s in args.sizes.split(",") if s):
-        bench_size(n, args.heads, args.head_dim, args.repeats, args.configs)
     if args.long:
         bench_long(args.long, args.heads, args.head_dim)
+    for n in (int(s) for s in args.sizes.split(",") if s):
+        bench_size(n, args.heads, args.head_dim, args.repeats, args.configs)
     return 0
 
 

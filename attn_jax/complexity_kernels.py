@@ -101,7 +101,7 @@ def peak_bytes(method: str, n: int, heads: int, head_dim: int, itemsize: int) ->
     if method in ("attention", "jax.nn"):
         return io + 3 * scores_bytes(n, heads, 4)
     if method == "memory_efficient":
-        return io + working_set_bytes(n, heads, head_dim)
+        return working_set_bytes(n, heads, head_dim)  # counts inputs and their copies
     d = heads * head_dim
     return 4 * n * d * 4 + (CONV_WIDTH + 2) * d * d * itemsize
 

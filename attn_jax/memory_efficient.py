@@ -22,10 +22,10 @@ import numpy as np
 
 from attn_jax.core import _check, _scale, repeat_kv
 
-# Tuned on a 2-core CPU, float32, N=8, H=64: blocks of [8,256,512] float32 scores (4 MB) stay
-# in cache; two lanes let both cores work. See `python -m attn_jax.bench kernels --configs`.
-DEFAULT_Q_CHUNK = 256
-DEFAULT_K_CHUNK = 512
+# Tuned on a 2-core CPU, float32, N=8, H=64 (`python -m attn_jax.bench kernels --configs ...`):
+# of the sizes tried (64..4096 queries x 128..2048 keys) 512x256 was among the fastest.
+DEFAULT_Q_CHUNK = 512
+DEFAULT_K_CHUNK = 256
 DEFAULT_LANES = 2
 
 
@@ -159,12 +159,14 @@ def working_set_bytes(
     k_chunk: int = DEFAULT_K_CHUNK,
     batch: int = 1,
 ) -> int:
-    """Rough bytes held by `memory_efficient_attention` for T=S=n in float32.
+    """Rough peak bytes of one `memory_efficient_attention` call, T=S=n, float32, inputs included.
 
-    q, k, v, output (4·B·N·n·H) plus one block of logits and probabilities (2·B·N·Tq·Sk).
+    q, k, v and the output, their head-major padded copies and the blocks' output: about
+    8·B·N·n·H values (XLA's memory analysis at n=32768, N=8, H=64: 480 MiB, this says 512);
+    plus one block of logits and probabilities, 2·B·N·Tq·Sk. Linear in n.
     """
     qc, kc = min(q_chunk, n), min(k_chunk, n)
-    return int(4 * (4 * batch * n_heads * n * head_dim + 2 * batch * n_heads * qc * kc))
+    return int(4 * (8 * batch * n_heads * n * head_dim + 2 * batch * n_heads * qc * kc))
 
 
 __all__ = ["memory_efficient_attention", "working_set_bytes"]
