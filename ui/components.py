@@ -6,6 +6,7 @@ import jax
 import streamlit as st
 
 import attn_jax
+from attn_jax.memory import trim_heap
 
 COURSE = "Self-Attention · 8/30"
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -34,6 +35,7 @@ def _load_encoder():
     try:
         encoder = attn_jax.load_model()
         encoder.warm_up((16, 32))  # compile the common lengths now, not on a visitor's click
+        trim_heap()
         return encoder, None
     except Exception as exc:  # any failure: the app keeps working in toy mode
         return None, f"{type(exc).__name__}: {exc}"
@@ -73,6 +75,7 @@ def sidebar() -> None:
 def page_setup(title: str, icon: str) -> None:
     """set_page_config + the shared sidebar; every page calls this first."""
     st.set_page_config(page_title=f"{title} · {COURSE}", page_icon=icon, layout="wide")
+    trim_heap()  # give back what the previous run (compiles, temporaries) freed
     sidebar()
 
 

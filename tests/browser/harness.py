@@ -12,6 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from attn_jax.memory import rss_mb
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -70,10 +72,7 @@ class Server:
 
     def rss_mb(self) -> float:
         """Resident memory of the server process, in MB (from /proc)."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return rss_mb(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -1,0 +1,39 @@
+"""Process memory helpers: read the resident set size, give freed heap pages back to the OS."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+from pathlib import Path
+
+
+@functools.cache
+def _libc():
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+def trim_heap() -> bool:
+    """Return freed heap memory to the OS (glibc's malloc_trim); False where unavailable.
+
+    XLA's compiler and large temporary arrays leave freed but still-mapped pages behind;
+    on a small server (Streamlit Community Cloud has ~690 MB) that matters.
+    """
+    libc = _libc()
+    return bool(libc is not None and libc.malloc_trim(0))
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process in MB (Linux /proc); NaN elsewhere."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
