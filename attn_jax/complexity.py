@@ -20,8 +20,9 @@ import pandas as pd
 from attn_jax import complexity_kernels as ck
 
 # Plain kernels on CPU: the scores matrix and its copies stay well under ~200 MB, so a server
-# with ~690 MB in all (Streamlit Community Cloud) survives. With N=8 this allows n <= 1024.
-CPU_QUADRATIC_CAP_BYTES = 150 * 2**20
+# with ~690 MB in all (Streamlit Community Cloud) survives: a default sweep took a server
+# holding the model from 480 to 650 MB. With N=8 this allows n <= 1024.
+CPU_QUADRATIC_CAP_BYTES = 120 * 2**20
 CPU_BUDGET_BYTES = 400 * 2**20  # any single run on a CPU server
 ACCEL_BUDGET_FRACTION = 0.5  # of an accelerator's memory (bytes_limit)
 MAX_LENGTHS = 12
@@ -108,7 +109,8 @@ def plan_sweep(lengths, methods, heads, head_dim, dtype, *, platform, budget_byt
             cap = budget_bytes
             if platform == "cpu" and method in ("attention", "jax.nn"):
                 cap = min(cap, CPU_QUADRATIC_CAP_BYTES)
-            skip = None if need <= cap else f"skipped: needs ~{need / 2**20:.0f} MB > cap"
+            over = f"skipped: needs ~{need / 2**20:.0f} MB > {cap / 2**20:.0f} MB cap"
+            skip = None if need <= cap else over
             plan.append((method, n, need, skip))
     return plan
 

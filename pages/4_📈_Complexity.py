@@ -111,8 +111,12 @@ else:
     ns = sorted(set(table["n"]))
     scores = [ck.scores_bytes(n, ran[3], 4) for n in ns]
     working = [working_set_bytes(n, ran[3], ran[4]) for n in ns]
-    cap = cx.CPU_QUADRATIC_CAP_BYTES if platform == "cpu" else None
-    st.plotly_chart(cf.memory_figure(ns, scores, working, cap_bytes=cap), width="stretch")
+    st.plotly_chart(cf.memory_figure(ns, scores, working), width="stretch")
+    st.caption(
+        f"For {ran[3]} heads of dim {ran[4]} in float32. The plain kernels hold about three "
+        "such matrices at once (logits, their exponentials, the weights); the memory-efficient "
+        "kernel holds q, k, v, the output, their copies and one block of scores: it grows like n."
+    )
     st.plotly_chart(cf.gflops_figure(table, mm_gflops), width="stretch")
     st.dataframe(table, width="stretch", hide_index=True)
     st.download_button(

@@ -202,6 +202,12 @@ def test_time_figure_has_slopes_in_legend_and_log_axes():
 def test_memory_and_gflops_figures():
     fig = cf.memory_figure([128, 256], [2**20, 2**22], [2**19, 2**20], cap_bytes=2**23)
     assert list(fig.data[0].y) == [1.0, 4.0] and list(fig.data[1].y) == [0.5, 1.0]
-    assert fig.layout.shapes[0].y0 == 8.0  # the cap line, in MiB
+    assert list(fig.data[2].y) == [8.0, 8.0] and "cap" in fig.data[2].name  # the cap, in MiB
     gf = cf.gflops_figure(_table(), 123.0)
-    assert len(gf.data) == 2 and gf.layout.shapes[0].y0 == 123.0
+    assert len(gf.data) == 3 and list(gf.data[2].y) == [123.0, 123.0]
+    assert list(gf.data[2].x) == [128, 2048]  # spans the measured lengths
+
+
+def test_log_ticks_are_1_2_5_and_cover_the_data():
+    assert cf.log_ticks([3.0, 40.0]) == [2.0, 5.0, 10.0, 20.0, 50.0]
+    assert cf.log_ticks([np.nan, -1.0]) == []

@@ -24,9 +24,22 @@ LABELS = {
 }
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, log_y=True) -> go.Figure:
-    fig.update_xaxes(type="log", title=x_title)
-    fig.update_yaxes(type="log" if log_y else "linear", title=y_title)
+def log_ticks(values) -> list[float]:
+    """1-2-5 ticks covering the finite positive values (Plotly's own log ticks drop digits)."""
+    v = np.asarray([x for x in np.ravel(values) if x is not None], np.float64)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not len(v):
+        return []
+    lo, hi = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
+    ticks = [m * 10.0**e for e in np.arange(lo, hi + 1) for m in (1, 2, 5)]
+    return [t for t in ticks if v.min() / 2 <= t <= v.max() * 2]
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    xs = np.concatenate([np.asarray(t.x, np.float64) for t in fig.data] or [[]])
+    ys = np.concatenate([np.asarray(t.y, np.float64) for t in fig.data] or [[]])
+    fig.update_xaxes(type="log", title=x_title, tickvals=log_ticks(xs), tickformat="~g")
+    fig.update_yaxes(type="log", title=y_title, tickvals=log_ticks(ys), tickformat="~g")
     fig.update_layout(
         title=title,
         height=420,
@@ -34,6 +47,21 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, log_y=True) 
         legend=dict(orientation="h", yanchor="top", y=-0.18),
     )
     return fig
+
+
+def _reference_line(fig: go.Figure, xs, y: float, name: str) -> None:
+    """A dashed horizontal line across xs, as a trace (add_hline misplaces on log axes)."""
+    xs = np.asarray(xs, np.float64)
+    fig.add_trace(
+        go.Scatter(
+            x=[xs.min(), xs.max()],
+            y=[y, y],
+            mode="lines",
+            name=name,
+            line=dict(color="#444", dash="dash", width=1.5),
+            hoverinfo="name",
+        )
+    )
 
 
 def _ok(table: pd.DataFrame) -> pd.DataFrame:
@@ -83,7 +111,7 @@ def memory_figure(n, scores_bytes, working_set_bytes, *, cap_bytes=None) -> go.F
             )
         )
     if cap_bytes:
-        fig.add_hline(y=cap_bytes / mib, line_dash="dot", annotation_text="server cap")
+        _reference_line(fig, n, cap_bytes / mib, f"server cap {cap_bytes / mib:.0f} MiB")
     return _layout(fig, "Memory vs sequence length", "sequence length n", "MiB")
 
 
@@ -102,9 +130,6 @@ def gflops_figure(table: pd.DataFrame, matmul_gflops: float | None) -> go.Figure
             )
         )
     if matmul_gflops and np.isfinite(matmul_gflops):
-        fig.add_hline(
-            y=matmul_gflops,
-            line_dash="dash",
-            annotation_text=f"matmul {matmul_gflops:.0f} GFLOP/s",
-        )
+        xs = _ok(table)["n"] if len(_ok(table)) else table["n"]
+        _reference_line(fig, xs, matmul_gflops, f"measured matmul {matmul_gflops:.0f} GFLOP/s")
     return _layout(fig, "Achieved GFLOP/s vs measured matmul", "sequence length n", "GFLOP/s")
