@@ -1,6 +1,7 @@
 """all-MiniLM-L6-v2 (a 6-layer BERT encoder) run in JAX by our own `attention_weights`.
 
-    x = LN(word[ids] + pos[0:T] + type[0]);  for each layer:
+    x = LN(word[ids] + pos[0:T] + type[0]);  for each layer:   (word[ids] gathered on the host
+                                                               from the memory-mapped table)
     x = LN(x + Attn(x)·W_O);  x = LN(x + GELU(x·W_1)·W_2)
 
 Inputs are padded to a few length buckets with a key padding mask, so a new sentence length
@@ -20,11 +21,13 @@ import numpy as np
 
 from attn_jax.core import attention_weights
 from attn_jax.model_io import (
+    WORD_EMBEDDINGS,
     ModelNotFoundError,
     WordPieceTokenizer,
     read_config,
     read_weights,
     resolve_source,
+    word_embeddings,
 )
 
 __all__ = ["Encoder", "EncoderOutput", "ModelConfig", "ModelNotFoundError", "load_model"]
@@ -100,7 +103,6 @@ def _params(w: dict[str, np.ndarray], cfg: ModelConfig) -> dict:
         }
 
     return {
-        "word": put(w[e + "word_embeddings.weight"]),  # [V,D]
         "pos": put(w[e + "position_embeddings.weight"]),  # [P,D]
         "type0": put(w[e + "token_type_embeddings.weight"][0]),  # [D]
         "ln": gain_bias(e + "LayerNorm."),
@@ -129,14 +131,14 @@ def _layer(x, p, key_mask, cfg: ModelConfig):
 
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
-def _forward(params, ids, n_valid, cfg: ModelConfig):
-    """Encoder on ids [P] padded to a bucket, n_valid real tokens.
+def _forward(params, words, n_valid, cfg: ModelConfig):
+    """Encoder on word embeddings [P,D] padded to a bucket, n_valid real tokens.
 
     Returns:
       attentions [L,N,P,P], queries [L,N,P,H], keys [L,N,P,H], hidden [L+1,P,D].
     """
-    p_len = ids.shape[0]
-    x = params["word"][ids] + params["pos"][:p_len] + params["type0"]  # [P,D]
+    p_len = words.shape[0]
+    x = words + params["pos"][:p_len] + params["type0"]  # [P,D]
     x = _layer_norm(x, params["ln"], cfg.layer_norm_eps)
     key_mask = (jnp.arange(p_len) < n_valid)[None, None, None, :]  # [B,1,1,S] True = real
     hidden, atts, qs, ks = [x], [], [], []
@@ -159,10 +161,11 @@ class Encoder:
 
     max_tokens = BUCKETS[-1]
 
-    def __init__(self, config: ModelConfig, params: dict, tokenizer, source_label: str):
+    def __init__(self, config: ModelConfig, params: dict, word_table, tokenizer, source_label: str):
         self.config = config
         self.source_label = source_label
         self._params = params
+        self._word_table = word_table  # [V,D] numpy, memory-mapped: gathered on the host
         self._tokenizer = tokenizer
         self._compiled: dict[int, object] = {}
         self._lock = threading.Lock()
@@ -174,12 +177,12 @@ class Encoder:
             with self._lock:
                 fn = self._compiled.get(bucket)
                 if fn is None:
-                    ids = jax.ShapeDtypeStruct((bucket,), jnp.int32)
+                    words = jax.ShapeDtypeStruct((bucket, self.config.d_model), jnp.float32)
                     n = jax.ShapeDtypeStruct((), jnp.int32)
                     # full float32 matmuls also on GPU/TPU (their default is TF32/bf16 passes),
                     # so every backend matches the reference implementation
                     with jax.default_matmul_precision("highest"):
-                        lowered = _forward.lower(self._params, ids, n, cfg=self.config)
+                        lowered = _forward.lower(self._params, words, n, cfg=self.config)
                     fn = lowered.compile()
                     self._compiled[bucket] = fn
         return fn
@@ -200,7 +203,7 @@ class Encoder:
         bucket = bucket_for(t)
         ids = np.zeros(bucket, np.int32)
         ids[:t] = pieces.ids
-        atts, qs, ks, hidden = self._executable(bucket)(self._params, ids, np.int32(t))
+        atts, qs, ks, hidden = self.forward_padded(ids, t)
         return EncoderOutput(
             text=text,
             tokens=pieces.tokens,
@@ -211,6 +214,15 @@ class Encoder:
             hidden_states=np.asarray(hidden)[:, :t].copy(),
             truncated=pieces.truncated,
         )
+
+    def forward_padded(self, ids: np.ndarray, n_valid: int):
+        """The bucket's compiled pass on ids [P] (P a bucket) with n_valid real tokens.
+
+        Returns:
+          device arrays: attentions [L,N,P,P], queries, keys [L,N,P,H], hidden [L+1,P,D].
+        """
+        words = np.asarray(self._word_table[ids], np.float32)  # [P,D], only these rows read
+        return self._executable(len(ids))(self._params, words, np.int32(n_valid))
 
     def embed(self, text: str) -> tuple[list[str], np.ndarray]:
         """The embedding layer's output (after its LayerNorm): (tokens, x [T,D])."""
@@ -229,6 +241,6 @@ def load_model(source: str | os.PathLike | None = None) -> Encoder:
     """
     found = resolve_source(source)
     config = ModelConfig.from_dict(read_config(found.path))
-    params = _params(read_weights(found.path), config)
+    params = _params(read_weights(found.path, skip=(WORD_EMBEDDINGS,)), config)
     tokenizer = WordPieceTokenizer(found.path / "tokenizer.json", Encoder.max_tokens)
-    return Encoder(config, params, tokenizer, found.label)
+    return Encoder(config, params, word_embeddings(found.path), tokenizer, found.label)

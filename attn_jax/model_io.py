@@ -132,16 +132,43 @@ def read_config(folder: Path) -> dict:
     return json.loads((folder / "config.json").read_text(encoding="utf-8"))
 
 
-def read_weights(folder: Path) -> dict[str, np.ndarray]:
-    """model.safetensors as float32 numpy, names without a leading "bert." prefix."""
-    from safetensors.numpy import load_file
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+_ST_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None, "F64": np.float64}
 
-    tensors = load_file(str(folder / "model.safetensors"))
-    return {
-        name.removeprefix("bert."): np.asarray(arr, dtype=np.float32)
-        for name, arr in tensors.items()
-        if np.issubdtype(arr.dtype, np.floating)
-    }
+
+def read_weights(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """model.safetensors as float32 numpy, names without a leading "bert." prefix.
+
+    Args:
+      skip: names (without the prefix) to leave out, e.g. the memory-mapped word embeddings.
+    """
+    from safetensors import safe_open
+
+    out = {}
+    with safe_open(str(folder / "model.safetensors"), framework="numpy") as f:
+        for name in f.keys():  # noqa: SIM118 (safe_open is not a mapping)
+            short = name.removeprefix("bert.")
+            if short in skip:
+                continue
+            arr = f.get_tensor(name)
+            if np.issubdtype(arr.dtype, np.floating):
+                out[short] = np.asarray(arr, dtype=np.float32)
+    return out
+
+
+def word_embeddings(folder: Path) -> np.ndarray:
+    """The word-embedding table [V,D], memory-mapped from model.safetensors when it is stored
+    as float32 (only the rows a text uses are ever read into memory); else loaded."""
+    path = folder / "model.safetensors"
+    with open(path, "rb") as f:
+        header_len = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(header_len))
+    name = next(k for k in header if k.removeprefix("bert.") == WORD_EMBEDDINGS)
+    info = header[name]
+    if _ST_DTYPES.get(info["dtype"]) is not np.float32:
+        return read_weights(folder)[WORD_EMBEDDINGS]
+    start = 8 + header_len + info["data_offsets"][0]
+    return np.memmap(path, np.float32, mode="r", offset=start, shape=tuple(info["shape"]))
 
 
 @dataclass(frozen=True)

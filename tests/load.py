@@ -2,7 +2,8 @@
 
     python -m tests.load --sessions 6
 
-Each session visits every page and changes the Concept page's sentence. Prints the errors
+Each session visits every page and changes the Concept page's sentence; the first one also
+runs a Complexity sweep (shortest time budget). Prints the errors
 (must be 0), p50/p95 of the time for a page's script to finish, and the server's resident
 memory after every page has been used.
 """
@@ -56,7 +57,20 @@ async def _check(page, where: str, report: Report) -> None:
         report.errors.append(f"{where}: exception shown")
 
 
-async def _visitor(browser, url: str, n: int, report: Report) -> None:
+async def _sweep(page, url: str, report: Report) -> None:
+    """Run the Complexity page's default sweep with the shortest time budget."""
+    await page.goto(f"{url}/Complexity")
+    await _wait_idle(page)
+    budget = page.locator("[data-testid='stSlider']", has_text="Time budget")
+    await budget.get_by_role("slider").press("Home")
+    await _wait_idle(page)
+    await page.get_by_role("button", name="Run the sweep").click()
+    await page.wait_for_timeout(500)
+    await _wait_idle(page, timeout_s=300)
+    await _check(page, "sweep", report)
+
+
+async def _visitor(browser, url: str, n: int, report: Report, sweep: bool) -> None:
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     page = await context.new_page()
     page.on("pageerror", lambda exc: report.errors.append(f"visitor {n}: js error {exc}"))
@@ -77,30 +91,35 @@ async def _visitor(browser, url: str, n: int, report: Report) -> None:
         await _wait_idle(page)
         report.page_seconds.append(time.monotonic() - start)
         await _check(page, f"visitor {n} new sentence", report)
+        if sweep and n == 0:
+            await _sweep(page, url, report)
     except Exception as exc:  # a failed visit is an error in the report, not a crash
         report.errors.append(f"visitor {n}: {type(exc).__name__}: {exc}")
     finally:
         await context.close()
 
 
-async def _run(server: Server, sessions: int) -> Report:
+async def _run(server: Server, sessions: int, sweep: bool) -> Report:
     report = Report()
     async with async_playwright() as p:
         browser = await p.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-        await asyncio.gather(*(_visitor(browser, server.url, n, report) for n in range(sessions)))
+        await asyncio.gather(
+            *(_visitor(browser, server.url, n, report, sweep) for n in range(sessions))
+        )
         await browser.close()
     report.rss_mb = server.rss_mb()
     return report
 
 
-def run_load(sessions: int, server: Server | None = None) -> Report:
-    """Run `sessions` concurrent visitors against `server` (or a fresh one)."""
+def run_load(sessions: int, server: Server | None = None, sweep: bool = True) -> Report:
+    """Run `sessions` concurrent visitors against `server` (or a fresh one); the first one
+    also runs a Complexity sweep when `sweep` is set."""
     own = server is None
     server = server or Server()
     try:
-        return asyncio.run(_run(server, sessions))
+        return asyncio.run(_run(server, sessions, sweep))
     finally:
         if own:
             server.stop()
@@ -109,9 +128,10 @@ def run_load(sessions: int, server: Server | None = None) -> Report:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=6)
+    parser.add_argument("--no-sweep", action="store_true", help="skip the Complexity sweep")
     args = parser.parse_args()
     t0 = time.monotonic()
-    report = run_load(args.sessions)
+    report = run_load(args.sessions, sweep=not args.no_sweep)
     print(f"sessions: {args.sessions}, page loads: {len(report.page_seconds)}")
     print(f"errors: {len(report.errors)}")
     for err in report.errors:

@@ -106,7 +106,7 @@ def test_padding_does_not_change_results(enc):
     for bucket in (16, 64):
         ids = np.zeros(bucket, np.int32)
         ids[:t] = pieces.ids
-        atts, _, _, hidden = enc._executable(bucket)(enc._params, ids, np.int32(t))
+        atts, _, _, hidden = enc.forward_padded(ids, t)
         results.append((np.asarray(atts)[:, :, :t, :t], np.asarray(hidden)[:, :t]))
     np.testing.assert_allclose(results[0][0], results[1][0], atol=1e-5)
     np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-4)

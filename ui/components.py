@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import jax
 import streamlit as st
 
 import attn_jax
-from attn_jax.memory import trim_heap
+from attn_jax.memory import trim_heap, tune_malloc
 
 COURSE = "Self-Attention · 8/30"
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -26,6 +29,7 @@ PAGES = [
     ("pages/3_🧩_Multi-head.py", "Multi-head", "🧩", "Heads in parallel, all 72 heads, GQA."),
     ("pages/4_📈_Complexity.py", "Complexity", "📈", "O(n²) measured on your own device."),
 ]
+tune_malloc()  # on import, before the model and the first compiles allocate
 MAX_CHARS = 2000  # longer text is cut before tokenizing; the model keeps at most 256 pieces
 
 
@@ -72,10 +76,24 @@ def sidebar() -> None:
                 st.caption(error)
 
 
+@st.cache_resource
+def _heap_trimmer(period_s: float = 5.0) -> threading.Thread:
+    """One thread per server that gives freed heap (compiles, temporaries) back to the OS."""
+
+    def loop():
+        while True:
+            time.sleep(period_s)
+            trim_heap()
+
+    thread = threading.Thread(target=loop, name="heap-trimmer", daemon=True)
+    thread.start()
+    return thread
+
+
 def page_setup(title: str, icon: str) -> None:
     """set_page_config + the shared sidebar; every page calls this first."""
     st.set_page_config(page_title=f"{title} · {COURSE}", page_icon=icon, layout="wide")
-    trim_heap()  # give back what the previous run (compiles, temporaries) freed
+    _heap_trimmer()
     sidebar()
 
 

@@ -1,0 +1,26 @@
+"""A small load test: concurrent visitors on one server, no errors, bounded memory."""
+
+import pytest
+
+from tests.browser.harness import Server
+from tests.load import run_load
+
+pytestmark = pytest.mark.browser
+
+MEMORY_LIMIT_MB = 600  # Streamlit Community Cloud's smallest tier has about 690 MB
+
+
+def test_concurrent_visitors_get_no_errors_and_memory_stays_bounded():
+    server = Server()
+    try:
+        report = run_load(3, server)
+    finally:
+        server.stop()
+    print(
+        f"\nload: {len(report.page_seconds)} page loads, errors {len(report.errors)}, "
+        f"p50 {report.percentile(50):.2f} s, p95 {report.percentile(95):.2f} s, "
+        f"server memory {report.rss_mb:.0f} MB"
+    )
+    assert report.errors == []
+    assert len(report.page_seconds) == 3 * 6
+    assert report.rss_mb < MEMORY_LIMIT_MB
