@@ -23,10 +23,11 @@ import numpy as np
 from attn_jax.core import _check, _scale, repeat_kv
 
 # Tuned on a 2-core CPU, float32, N=8, H=64 (`python -m attn_jax.bench kernels --configs ...`):
-# of the sizes tried (64..4096 queries x 128..2048 keys) 512x256 was among the fastest.
+# of the sizes tried (64..4096 queries x 128..2048 keys) 512x256 was among the fastest; two or
+# four lanes were no faster than one there (XLA's dots already use both cores).
 DEFAULT_Q_CHUNK = 512
 DEFAULT_K_CHUNK = 256
-DEFAULT_LANES = 2
+DEFAULT_LANES = 1
 
 
 def _pad_chunks(x: jax.Array, chunk: int) -> jax.Array:

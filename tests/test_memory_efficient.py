@@ -68,6 +68,14 @@ def test_matches_jax_nn(b, t, s, n, k, h, qc, kc, causal):
     np.testing.assert_allclose(got, want, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("lanes", [2, 3, 9])  # 9 > number of query blocks
+def test_lanes_do_not_change_the_result(lanes):
+    q, k, v = qkv(1, 37, 29, 2, 8)
+    want = attention(q, k, v, is_causal=True)
+    got = memory_efficient_attention(q, k, v, is_causal=True, q_chunk=8, k_chunk=8, lanes=lanes)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
 def test_custom_scale():
     q, k, v = qkv(1, 5, 7, 3, 4)
     want = attention(q, k, v, scale=0.3)
