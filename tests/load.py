@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from playwright.async_api import async_playwright
@@ -119,7 +120,9 @@ def run_load(sessions: int, server: Server | None = None, sweep: bool = True) ->
     own = server is None
     server = server or Server()
     try:
-        return asyncio.run(_run(server, sessions, sweep))
+        # A thread of its own: the caller may already run an event loop (sync playwright).
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, _run(server, sessions, sweep)).result()
     finally:
         if own:
             server.stop()
