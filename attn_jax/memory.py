@@ -28,11 +28,15 @@ def trim_heap() -> bool:
     return bool(libc is not None and libc.malloc_trim(0))
 
 
-def rss_mb(pid: int | str = "self") -> float:
-    """Resident memory of a process in MB (Linux /proc); NaN elsewhere."""
+def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
+    """Resident memory of a process in MB (Linux /proc); NaN elsewhere.
+
+    Args:
+      field: "VmRSS" (now) or "VmHWM" (the peak so far).
+    """
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass

@@ -21,6 +21,7 @@ from playwright.async_api import async_playwright
 
 from tests.browser.harness import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, Server
 
+SETTLE_S = 6.0
 PAGES = ["", "Concept", "Math", "Multi-head", "Complexity"]
 SENTENCES = [
     "The cat sat on the mat because it was warm.",
@@ -34,7 +35,8 @@ SENTENCES = [
 class Report:
     page_seconds: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    rss_mb: float = float("nan")
+    rss_mb: float = float("nan")  # settled: a few seconds after the last visitor left
+    peak_mb: float = float("nan")  # the server's high-water mark
 
     def percentile(self, q: float) -> float:
         if not self.page_seconds:
@@ -110,7 +112,9 @@ async def _run(server: Server, sessions: int, sweep: bool) -> Report:
             *(_visitor(browser, server.url, n, report, sweep) for n in range(sessions))
         )
         await browser.close()
+    await asyncio.sleep(SETTLE_S)  # let the server's heap trimmer run once
     report.rss_mb = server.rss_mb()
+    report.peak_mb = server.rss_mb("VmHWM")
     return report
 
 
@@ -140,7 +144,10 @@ def main() -> int:
     for err in report.errors:
         print(f"  {err}")
     print(f"page finished p50: {report.percentile(50):.2f} s, p95: {report.percentile(95):.2f} s")
-    print(f"server resident memory after all pages: {report.rss_mb:.0f} MB")
+    print(
+        f"server resident memory after all pages: {report.rss_mb:.0f} MB "
+        f"(peak {report.peak_mb:.0f} MB)"
+    )
     print(f"wall time: {time.monotonic() - t0:.1f} s")
     return 1 if report.errors else 0
 

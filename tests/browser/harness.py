@@ -70,9 +70,9 @@ class Server:
         self.stop()
         raise TimeoutError(f"streamlit did not become healthy in {timeout:.0f} s")
 
-    def rss_mb(self) -> float:
-        """Resident memory of the server process, in MB (from /proc)."""
-        return rss_mb(self.proc.pid)
+    def rss_mb(self, field: str = "VmRSS") -> float:
+        """Resident memory of the server process in MB: "VmRSS" now, "VmHWM" the peak."""
+        return rss_mb(self.proc.pid, field)
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -19,7 +19,7 @@ def test_concurrent_visitors_get_no_errors_and_memory_stays_bounded():
     print(
         f"\nload: {len(report.page_seconds)} page loads, errors {len(report.errors)}, "
         f"p50 {report.percentile(50):.2f} s, p95 {report.percentile(95):.2f} s, "
-        f"server memory {report.rss_mb:.0f} MB"
+        f"server memory {report.rss_mb:.0f} MB (peak {report.peak_mb:.0f} MB)"
     )
     assert report.errors == []
     assert len(report.page_seconds) == 3 * 6
