@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from attn_jax import complexity_kernels as ck
+from attn_jax.facts import MODEL_FACTS
 
 # Plain kernels on CPU: the scores matrix and its copies stay well under ~200 MB, so a server
 # with ~690 MB in all (Streamlit Community Cloud) survives: a default sweep took a server
@@ -39,20 +40,7 @@ COLUMNS = [
 ]
 LONG_CONTEXT = (4096, 32768, 131072, 1048576)
 
-# From /work/shared/FACTS.md: layers, query heads, d_model, head dim, kv heads
-MODELS = {
-    "BERT-base": (12, 12, 768, 64, 12),
-    "BERT-large": (24, 16, 1024, 64, 16),
-    "GPT-2 small": (12, 12, 768, 64, 12),
-    "GPT-2 XL": (48, 25, 1600, 64, 25),
-    "GPT-3 175B": (96, 96, 12288, 128, 96),
-    "Llama 2 70B": (80, 64, 8192, 128, 8),
-    "Llama 3 8B": (32, 32, 4096, 128, 8),
-    "Llama 3 70B": (80, 64, 8192, 128, 8),
-    "Llama 3.1 405B": (126, 128, 16384, 128, 8),
-    "Mistral 7B": (32, 32, 4096, 128, 8),
-    "all-MiniLM-L6-v2": (6, 12, 384, 32, 12),
-}
+MODELS = MODEL_FACTS  # name -> (layers, query heads, d_model, head dim, kv heads)
 
 SWEEP_LOCK = threading.Lock()
 

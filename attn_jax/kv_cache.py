@@ -10,23 +10,9 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
+from attn_jax.facts import MODEL_FACTS, MODEL_NOTES
 from attn_jax.multihead import kv_group_of, multi_head_attention
 
-# From /work/shared/FACTS.md (checked sources there): name -> (L, N, D, H, K kv-heads).
-MODEL_FACTS: dict[str, tuple[int, int, int, int, int]] = {
-    "BERT-base": (12, 12, 768, 64, 12),
-    "BERT-large": (24, 16, 1024, 64, 16),
-    "GPT-2 small": (12, 12, 768, 64, 12),
-    "GPT-2 XL": (48, 25, 1600, 64, 25),
-    "GPT-3 175B": (96, 96, 12288, 128, 96),
-    "Llama 2 70B": (80, 64, 8192, 128, 8),
-    "Llama 3 8B": (32, 32, 4096, 128, 8),
-    "Llama 3 70B": (80, 64, 8192, 128, 8),
-    "Llama 3.1 405B": (126, 128, 16384, 128, 8),
-    "Mistral 7B": (32, 32, 4096, 128, 8),
-    "all-MiniLM-L6-v2": (6, 12, 384, 32, 12),
-}
-MODEL_NOTES = {"Mistral 7B": "sliding window 4096"}
 BYTES_PER_VALUE = {"fp32": 4, "fp16 / bf16": 2, "int8": 1, "int4": 0.5}
 
 
