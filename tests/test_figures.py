@@ -25,9 +25,10 @@ def test_heatmap_has_labels_and_no_nan_values():
 
 
 def test_weights_bar_and_lines():
-    w = np.array([0.1, 0.7, 0.2])
+    w = np.array([0.1, 0.7, np.nan])
     bar = figures.weights_bar(w, ["x", "y", "z"], highlight=1)
-    assert list(bar.data[0].y) == [0.1, 0.7, 0.2]
+    assert list(bar.data[0].y) == [0.1, 0.7, 0.0]
+    assert list(bar.data[0].text) == ["0.10", "0.70", "–"]
     lines = figures.token_lines(np.eye(3)[[1, 0, 2]], ["x", "<i>y", "z"], query=0)
     line_traces = [t for t in lines.data if t.mode == "lines"]
     assert len(line_traces) == 1  # only query 0's single strong link

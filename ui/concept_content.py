@@ -10,7 +10,8 @@ import pandas as pd
 EXAMPLE = "The animal didn't cross the street because it was too tired."
 COUNTERFACTUAL = "The animal didn't cross the street because it was too wide."
 
-# The course's illustrative row for "it" (not a model's output): word -> weight.
+# The course's illustrative row for "it" (not a model's output): word -> weight; the course
+# gives no number for "it" itself (NaN: drawn as no bar, labelled "–").
 ILLUSTRATIVE_ROW = {
     "The": 0.01,
     "animal": 0.85,
@@ -19,7 +20,7 @@ ILLUSTRATIVE_ROW = {
     "the": 0.01,
     "street": 0.01,
     "because": 0.02,
-    "it": 0.0,
+    "it": float("nan"),
     "was": 0.01,
     "too": 0.01,
     "tired": 0.02,

@@ -83,7 +83,8 @@ def heatmap(
 
 def weights_bar(weights, labels: Sequence[str], *, title: str = "", highlight: int | None = None):
     """Bar chart of one attention row (weights over keys)."""
-    w = np.nan_to_num(np.asarray(weights, dtype=np.float64))
+    raw = np.asarray(weights, dtype=np.float64)
+    w = np.nan_to_num(raw)  # a missing weight (NaN) is drawn as no bar, labelled "–"
     xs = safe_labels(labels)
     colors = ["#6C3FC5" if i == highlight else "#B9A5E6" for i in range(len(xs))]
     fig = go.Figure(
@@ -91,7 +92,7 @@ def weights_bar(weights, labels: Sequence[str], *, title: str = "", highlight: i
             x=xs,
             y=w,
             marker_color=colors,
-            text=[f"{v:.2f}" for v in w],
+            text=[f"{v:.2f}" if np.isfinite(v) else "–" for v in raw],
             textposition="outside",
             hovertemplate="key: %{x}<br>weight: %{y:.4f}<extra></extra>",
         )
