@@ -29,7 +29,7 @@ format: $(DEV_STAMP)
 
 bench: $(RUN_STAMP)
 	$(BIN)/python -m attn_jax.bench model
-	$(BIN)/python -m attn_jax.bench kernels
+	$(BIN)/python -m attn_jax.bench kernels --long 32768
 
 load: $(DEV_STAMP) chromium
 	$(BIN)/python -m tests.load --sessions 6
