@@ -1,11 +1,16 @@
-"""Process memory helpers: read the resident set size, give freed heap pages back to the OS."""
+"""Process memory helpers: resident set size, giving freed heap back to the OS, and a cache
+bounded by bytes."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import functools
+import threading
+from collections import OrderedDict
 from pathlib import Path
+
+import numpy as np
 
 
 @functools.cache
@@ -59,3 +64,49 @@ def tune_malloc(mmap_threshold: int = 1 << 20, arena_max: int = 2) -> bool:
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(
         libc.mallopt(_M_ARENA_MAX, arena_max)
     )
+
+
+class ByteBoundedCache:
+    """A thread-safe LRU cache whose entries together stay under `budget_bytes`.
+
+    For results holding numpy arrays: their size is the sum of the arrays' nbytes. Cached
+    arrays are made read-only, since every caller shares them.
+    """
+
+    def __init__(self, budget_bytes: int):
+        self.budget_bytes = int(budget_bytes)
+        self._items: OrderedDict = OrderedDict()  # key -> (value, nbytes)
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _arrays(value) -> list[np.ndarray]:
+        fields = vars(value).values() if hasattr(value, "__dict__") else [value]
+        return [v for v in fields if isinstance(v, np.ndarray)]
+
+    def get(self, key, compute):
+        """The cached value for `key`, or compute() stored (when it fits the budget)."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]
+        value = compute()  # outside the lock: other keys are served meanwhile
+        arrays = self._arrays(value)
+        for arr in arrays:
+            arr.flags.writeable = False
+        size = sum(arr.nbytes for arr in arrays)
+        with self._lock:
+            if size <= self.budget_bytes and key not in self._items:
+                self._items[key] = (value, size)
+                self._bytes += size
+                while self._bytes > self.budget_bytes:
+                    _, (_, old) = self._items.popitem(last=False)
+                    self._bytes -= old
+        return value
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)

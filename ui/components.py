@@ -9,7 +9,7 @@ import jax
 import streamlit as st
 
 import attn_jax
-from attn_jax.memory import trim_heap, tune_malloc
+from attn_jax.memory import ByteBoundedCache, trim_heap, tune_malloc
 
 COURSE = "Self-Attention · 8/30"
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -118,8 +118,16 @@ def sentence_input(label: str, default: str, key: str) -> str:
     return text
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+RUN_CACHE_BYTES = 64 * 2**20  # one 256-piece text holds ~27 MB of maps, a short one ~0.5 MB
+
+
+@st.cache_resource
+def _run_cache() -> ByteBoundedCache:
+    """Recent model outputs, shared by every session, bounded in bytes (a small server)."""
+    return ByteBoundedCache(RUN_CACHE_BYTES)
+
+
 def run_model(text: str):
-    """EncoderOutput (numpy) of the shared encoder for `text`, cached per text; None if no model."""
+    """EncoderOutput (read-only numpy) of the shared encoder for `text`; None if no model."""
     encoder = get_encoder()
-    return None if encoder is None else encoder.run(text)
+    return None if encoder is None else _run_cache().get(text, lambda: encoder.run(text))

@@ -1,0 +1,75 @@
+"""attn_jax.memory: the byte-bounded cache and the process-memory helpers."""
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from attn_jax.memory import ByteBoundedCache, rss_mb, trim_heap, tune_malloc
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    data: np.ndarray
+
+
+def make(name, kib):
+    return lambda: Result(name, np.zeros(kib * 256, np.float32))  # kib KiB of float32
+
+
+def test_hits_return_the_same_object_and_arrays_become_read_only():
+    cache = ByteBoundedCache(10 * 1024)
+    first = cache.get("a", make("a", 4))
+    assert cache.get("a", make("other", 4)) is first
+    with pytest.raises(ValueError):
+        first.data[0] = 1.0
+    assert cache.nbytes == 4 * 1024 and len(cache) == 1
+
+
+def test_least_recently_used_entries_leave_when_over_budget():
+    cache = ByteBoundedCache(10 * 1024)
+    cache.get("a", make("a", 4))
+    cache.get("b", make("b", 4))
+    cache.get("a", make("a", 4))  # a is now the most recent
+    cache.get("c", make("c", 4))  # 12 KiB > 10 KiB: b goes
+    calls = []
+    cache.get("b", lambda: calls.append("b") or Result("b", np.zeros(1, np.float32)))
+    assert calls == ["b"]
+    assert cache.nbytes <= 10 * 1024
+
+
+def test_a_value_larger_than_the_budget_is_returned_but_not_kept():
+    cache = ByteBoundedCache(1024)
+    big = cache.get("big", make("big", 8))
+    assert big.data.nbytes == 8 * 1024
+    assert len(cache) == 0 and cache.nbytes == 0
+
+
+def test_concurrent_gets_are_consistent():
+    cache = ByteBoundedCache(64 * 1024)
+    errors = []
+
+    def worker(i):
+        try:
+            for j in range(200):
+                key = (i + j) % 20
+                assert cache.get(key, make(str(key), 4)).name == str(key)
+        except Exception as exc:  # collected, the assert below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert cache.nbytes <= 64 * 1024 and cache.nbytes == 4 * 1024 * len(cache)
+
+
+def test_process_memory_helpers():
+    assert rss_mb() > 10
+    assert rss_mb(field="VmHWM") >= rss_mb() * 0.5
+    assert np.isnan(rss_mb(pid=999_999_999))
+    assert isinstance(trim_heap(), bool) and isinstance(tune_malloc(), bool)
