@@ -100,6 +100,18 @@ def test_huge_logits_are_stable():
     np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-6)
 
 
+def test_infinite_logits_give_no_nan():
+    q, k = rand(1, 3, 1, 2), rand(1, 4, 1, 2)
+    bias = np.zeros((1, 1, 3, 4), np.float32)
+    bias[..., 0, 2] = np.inf  # an overflowed logit takes the whole row
+    bias[..., 1, :] = -np.inf  # a row masked through the bias gives zeros
+    w = np.asarray(attention_weights(q, k, bias=bias))[0, 0]
+    assert np.isfinite(w).all()
+    np.testing.assert_array_equal(w[0], [0.0, 0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(w[1], 0.0)
+    np.testing.assert_allclose(w[2].sum(), 1.0, atol=1e-6)
+
+
 def test_fully_masked_row_gives_zeros_not_nan():
     q, k, v = rand(1, 3, 2, 4), rand(1, 4, 2, 4), rand(1, 4, 2, 4)
     mask = np.ones((1, 1, 3, 4), bool)
