@@ -3,16 +3,15 @@
 import numpy as np
 import streamlit as st
 
+import ui.components as uic
+from attn_jax import heads as hd
+from attn_jax import kv_cache as kvc
+from ui import heads_figures as hf
+from ui import heads_view as hv
 from ui.components import page_setup
+from ui.figures import heatmap
 
 page_setup("Multi-head", "🧩")
-
-import ui.components as uic  # noqa: E402  (after page_setup: set_page_config must come first)
-from attn_jax import heads as hd  # noqa: E402
-from attn_jax import kv_cache as kvc  # noqa: E402
-from ui import heads_figures as hf  # noqa: E402
-from ui import heads_view as hv  # noqa: E402
-from ui.figures import heatmap  # noqa: E402
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

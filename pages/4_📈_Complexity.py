@@ -3,14 +3,13 @@
 import jax
 import streamlit as st
 
+from attn_jax import complexity as cx
+from attn_jax import complexity_kernels as ck
+from attn_jax.memory_efficient import working_set_bytes
+from ui import complexity_figures as cf
 from ui.components import page_setup
 
 page_setup("Complexity", "📈")
-
-from attn_jax import complexity as cx  # noqa: E402
-from attn_jax import complexity_kernels as ck  # noqa: E402
-from attn_jax.memory_efficient import working_set_bytes  # noqa: E402
-from ui import complexity_figures as cf  # noqa: E402
 
 LENGTH_OPTIONS = [2**i for i in range(4, 17)]  # 16 .. 65536
 
