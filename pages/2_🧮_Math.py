@@ -7,11 +7,10 @@ from attn_jax.teaching_inputs import MAX_TOKENS, projections, sentence_vectors, 
 from attn_jax.teaching_scaling import scaling_experiment
 from ui import math_figures as mf
 from ui.components import get_encoder, page_setup, sentence_input
+from ui.concept_content import EXAMPLE
 from ui.figures import weights_bar
 
 page_setup("Math", "🧮")
-
-DEFAULT_SENTENCE = "The animal didn't cross the street because it was too tired."
 
 
 @st.cache_data(max_entries=64, show_spinner="Computing every step …")
@@ -67,7 +66,7 @@ tau = float(c4.slider("Softmax temperature τ", 0.1, 4.0, 1.0, 0.1, key="math_ta
 show_tables = st.toggle("Show the numbers as tables", key="math_tables")
 
 if mode == "A sentence":
-    text = sentence_input("Sentence", DEFAULT_SENTENCE, key="math_text") or DEFAULT_SENTENCE
+    text = sentence_input("Sentence", EXAMPLE, key="math_text") or EXAMPLE
     d_k = int(c1.selectbox("d_k (head dim)", [2, 4, 8, 16, 32, 64], index=3, key="math_dk"))
     use_model = get_encoder() is not None
     vecs, steps = sentence_steps(text, d_k, seed, causal, tau, use_model)

@@ -10,6 +10,7 @@ import streamlit as st
 
 import attn_jax
 from attn_jax.memory import ByteBoundedCache, trim_heap, tune_malloc
+from ui.concept_content import MAX_CHARS
 
 COURSE = "Self-Attention · 8/30"
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -30,7 +31,6 @@ PAGES = [
     ("pages/4_📈_Complexity.py", "Complexity", "📈", "O(n²) measured on your own device."),
 ]
 tune_malloc()  # on import, before the model and the first compiles allocate
-MAX_CHARS = 2000  # longer text is cut before tokenizing; the model keeps at most 256 pieces
 
 
 @st.cache_resource(show_spinner="Loading all-MiniLM-L6-v2 …")

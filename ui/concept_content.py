@@ -1,4 +1,5 @@
-"""Fixed teaching content for the Concept page: the course's illustrative numbers and tables.
+"""Fixed teaching content: the worked example every page starts from, the course's
+illustrative numbers and the Concept page's tables.
 
 Pure data and pandas; never imports streamlit.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+MAX_CHARS = 2000  # any text box: longer text is cut before tokenizing (the model keeps 256 pieces)
 EXAMPLE = "The animal didn't cross the street because it was too tired."
 COUNTERFACTUAL = "The animal didn't cross the street because it was too wide."
 

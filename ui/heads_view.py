@@ -16,14 +16,15 @@ import numpy as np
 import pandas as pd
 
 from attn_jax.heads import STATS
+from ui.concept_content import COUNTERFACTUAL, EXAMPLE, MAX_CHARS
 
-DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
-DEFAULT_TEXT2 = "The animal didn't cross the street because it was too wide."
+DEFAULT_TEXT = EXAMPLE
+DEFAULT_TEXT2 = COUNTERFACTUAL
 DEFAULT_PINS: tuple[tuple[int, int], ...] = ((5, 11), (0, 0))
 DEFAULT_STAT = "entropy"
 VIEWS = ("heatmap", "table")
 MAX_PINS = 4
-MAX_TEXT = 2000
+MAX_TEXT = MAX_CHARS
 _PIN = re.compile(r"^\s*(\d{1,3})\s*[.:]\s*(\d{1,3})\s*$")
 
 
