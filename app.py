@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui.components import COURSE, PAGES, backend_info, get_encoder, page_setup
 
-page_setup("Home", "🎯")
+page_setup("Home", ":material/home:")
 
 st.caption(COURSE)
 st.title("Self-Attention, live")

@@ -5,13 +5,25 @@ Shape letters (as in `jax.nn.dot_product_attention`), used in every einsum and c
   H head dim, D model dim, L layers.
 
 Pure compute: JAX + numpy. Never imports streamlit or plotly.
+
+Layout: `kernels/` (attention functions), `models/` (trained transformers, their files and
+tokenizers), `lessons/` (teaching steps, head statistics, exploration, facts), `bench/`
+(benchmarks, `python -m attn_jax.bench ...`, and the Complexity sweep).
 """
 
-from attn_jax.core import attention, attention_weights, causal_mask, masked_softmax
-from attn_jax.memory_efficient import memory_efficient_attention
-from attn_jax.model import Encoder, EncoderOutput, ModelConfig, ModelNotFoundError, load_model
-from attn_jax.multihead import kv_group_of, merge_heads, multi_head_attention, split_heads
-from attn_jax.teaching import AttentionSteps, attention_steps
+from attn_jax.kernels import (
+    attention,
+    attention_weights,
+    causal_mask,
+    kv_group_of,
+    masked_softmax,
+    memory_efficient_attention,
+    merge_heads,
+    multi_head_attention,
+    split_heads,
+)
+from attn_jax.lessons.steps import AttentionSteps, attention_steps
+from attn_jax.models import Encoder, EncoderOutput, ModelConfig, ModelNotFoundError, load_model
 
 __all__ = [
     "AttentionSteps",

@@ -22,7 +22,7 @@ from playwright.async_api import async_playwright
 from tests.browser.harness import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, Server
 
 SETTLE_S = 6.0
-PAGES = ["", "Concept", "Math", "Multi-head", "Complexity"]
+PAGES = ["", "concept", "math", "multihead", "complexity"]
 SENTENCES = [
     "The cat sat on the mat because it was warm.",
     "A river bank is not a savings bank.",
@@ -62,7 +62,7 @@ async def _check(page, where: str, report: Report) -> None:
 
 async def _sweep(page, url: str, report: Report) -> None:
     """Run the Complexity page's default sweep with the shortest time budget."""
-    await page.goto(f"{url}/Complexity")
+    await page.goto(f"{url}/complexity")
     await _wait_idle(page)
     budget = page.locator("[data-testid='stSlider']", has_text="Time budget")
     await budget.get_by_role("slider").press("Home")
@@ -84,7 +84,7 @@ async def _visitor(browser, url: str, n: int, report: Report, sweep: bool) -> No
             await _wait_idle(page)
             report.page_seconds.append(time.monotonic() - start)
             await _check(page, f"visitor {n} /{name}", report)
-        await page.goto(f"{url}/Concept")
+        await page.goto(f"{url}/concept")
         await _wait_idle(page)
         box = page.get_by_label("Sentence", exact=True)
         await box.fill(SENTENCES[n % len(SENTENCES)])

@@ -1,4 +1,4 @@
-"""attn_jax.complexity (+ complexity_kernels, ui.complexity_figures): fits, guard rails, sweep."""
+"""attn_jax.bench.sweep (+ complexity_kernels, ui.complexity_figures): fits, guard rails, sweep."""
 
 import threading
 from types import SimpleNamespace
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attn_jax import complexity as cx
-from attn_jax import complexity_kernels as ck
+from attn_jax.bench import sweep as cx
+from attn_jax.bench import sweep_methods as ck
 from ui import complexity_figures as cf
 
 CPU = jax.devices("cpu")[0]

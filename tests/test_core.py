@@ -1,4 +1,4 @@
-"""attn_jax.core: hand-computed cases, properties, and equality with jax.nn."""
+"""attn_jax.kernels.plain: hand-computed cases, properties, and equality with jax.nn."""
 
 import jax
 import jax.numpy as jnp

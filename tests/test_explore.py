@@ -1,8 +1,8 @@
-"""attn_jax.explore on hand-made attention maps (no model needed)."""
+"""attn_jax.lessons.explore on hand-made attention maps (no model needed)."""
 
 import numpy as np
 
-from attn_jax import explore
+from attn_jax.lessons import explore
 
 TOKENS = ["[CLS]", "the", "dog", "ran", "because", "it", "was", "late", ".", "[SEP]"]
 T = len(TOKENS)

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attn_jax import heads as hd
-from attn_jax import kv_cache as kvc
+from attn_jax.lessons import heads as hd
+from attn_jax.lessons import kv_cache as kvc
 from ui import heads_figures as hf
 from ui import heads_view as hv
 

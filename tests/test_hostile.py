@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attn_jax import attention_weights, explore, load_model
-from attn_jax.heads import head_stats
-from attn_jax.teaching_inputs import sentence_vectors
+from attn_jax import attention_weights, load_model
+from attn_jax.lessons import explore
+from attn_jax.lessons.heads import head_stats
+from attn_jax.lessons.inputs import sentence_vectors
 from ui import figures
 from ui.components import MAX_CHARS, clean_text
 from ui.heads_view import parse_view

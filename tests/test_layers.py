@@ -19,7 +19,9 @@ def imported_roots(path: Path) -> set[str]:
     return roots
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "attn_jax").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "attn_jax").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_attn_jax_never_imports_streamlit_or_plotly(path):
     assert not imported_roots(path) & {"streamlit", "plotly", "ui", "pages"}
 

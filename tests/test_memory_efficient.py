@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attn_jax import attention
-from attn_jax.memory_efficient import memory_efficient_attention, working_set_bytes
+from attn_jax.kernels.memory_efficient import memory_efficient_attention, working_set_bytes
 
 RNG = np.random.default_rng(1)
 

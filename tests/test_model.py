@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attn_jax import model_io
-from attn_jax.bench_model import count_compiles, text_of_length
-from attn_jax.model import (
+from attn_jax.bench.model import count_compiles, text_of_length
+from attn_jax.models import files as model_io
+from attn_jax.models.encoder import (
     BUCKETS,
     Encoder,
     EncoderOutput,

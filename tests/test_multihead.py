@@ -1,4 +1,4 @@
-"""attn_jax.multihead: split/merge, multi-head attention from X, grouped-query attention."""
+"""attn_jax.kernels.multihead: split/merge, multi-head attention from X, grouped-query attention."""
 
 import jax
 import numpy as np

@@ -6,9 +6,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from attn_jax import complexity as cx
+from attn_jax.bench import sweep as cx
+from tests.apptest import page_test
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "4_📈_Complexity.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "4_complexity.py")
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +28,7 @@ def tiny(at: AppTest, lengths=(16, 32)) -> AppTest:
 
 
 def test_page_loads_with_defaults_and_no_sweep():
-    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at = page_test("complexity", timeout=120).run()
     assert not at.exception
     assert at.multiselect(key="cx_lengths").value == cx.default_lengths("cpu")
     assert any("Run the sweep" in info.value for info in at.info)
@@ -36,7 +37,7 @@ def test_page_loads_with_defaults_and_no_sweep():
 
 
 def test_tiny_sweep_draws_charts_and_table():
-    at = tiny(AppTest.from_file(PAGE, default_timeout=120).run())
+    at = tiny(page_test("complexity", timeout=120).run())
     at.button(key="cx_run").click().run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 3
@@ -51,7 +52,7 @@ def test_tiny_sweep_draws_charts_and_table():
 
 
 def test_too_large_request_shows_an_error():
-    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at = page_test("complexity", timeout=120).run()
     at.multiselect(key="cx_lengths").set_value([65536])
     at.select_slider(key="cx_heads").set_value(16)
     at.select_slider(key="cx_head_dim").set_value(128)
@@ -62,7 +63,7 @@ def test_too_large_request_shows_an_error():
 
 
 def test_busy_server_says_try_again():
-    at = tiny(AppTest.from_file(PAGE, default_timeout=120).run())
+    at = tiny(page_test("complexity", timeout=120).run())
     assert cx.SWEEP_LOCK.acquire(blocking=False)
     try:
         at.button(key="cx_run").click().run()

@@ -5,8 +5,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import APP, page_test
+
 ROOT = Path(__file__).resolve().parents[1]
-CONCEPT = str(ROOT / "pages" / "1_💡_Concept.py")
+CONCEPT = str(ROOT / "pages" / "1_concept.py")
 TIMEOUT = 180  # the first run loads the model and compiles a length bucket
 
 
@@ -15,7 +17,7 @@ def charts(at):
 
 
 def test_home_shows_header_backend_and_links():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert at.title[0].value == "Self-Attention, live"
     assert any("8/30" in c.value for c in at.caption)
@@ -25,7 +27,7 @@ def test_home_shows_header_backend_and_links():
 
 @pytest.fixture(scope="module")
 def concept():
-    at = AppTest.from_file(CONCEPT, default_timeout=TIMEOUT).run()
+    at = page_test("concept", timeout=TIMEOUT).run()
     assert not at.exception
     return at
 
@@ -58,7 +60,7 @@ def test_concept_pick_layer_and_head(concept):
 
 @pytest.mark.parametrize("text", ["", "   \n\t", "<script>alert(1)</script>" * 3, "ü" * 5000])
 def test_concept_odd_text_keeps_working(text):
-    at = AppTest.from_file(CONCEPT, default_timeout=TIMEOUT).run()
+    at = page_test("concept", timeout=TIMEOUT).run()
     at.text_input(key="concept_text").set_value(text[:2000]).run()
     assert not at.exception
     if not text.strip():

@@ -8,9 +8,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.components as components
+from tests.apptest import page_test
 from ui import math_figures as mf
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_🧮_Math.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_math.py")
 TOY = "Tiny example (checkable by hand)"
 
 
@@ -34,7 +35,7 @@ def _titles(at: AppTest) -> list[str]:
 
 @pytest.fixture
 def app() -> AppTest:
-    return _run(AppTest.from_file(PAGE, default_timeout=120))
+    return _run(page_test("math", timeout=120))
 
 
 def test_default_page_shows_every_step(app):
@@ -128,7 +129,7 @@ def test_long_sentence_is_cut_with_a_notice(app):
 
 def test_toy_mode_without_the_model(monkeypatch):
     monkeypatch.setattr(components, "_load_encoder", lambda: (None, "no model in this test"))
-    at = _run(AppTest.from_file(PAGE, default_timeout=120))
+    at = _run(page_test("math", timeout=120))
     assert any("Toy mode" in w.value for w in at.warning)
     assert at.selectbox(key="math_i").format_func(0) == "0: [CLS]"
     assert float(_metrics(at)["max |ours − jax.nn.dot_product_attention|"]) < 1e-5

@@ -9,9 +9,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import ui.components as uic
-from attn_jax.heads import head_js
+from attn_jax.lessons.heads import head_js
+from tests.apptest import page_test
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_🧩_Multi-head.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_multihead.py")
 TOKENS = ["[CLS]", "the", "cat", "sat", ",", "it", "purred", ".", "[SEP]"]
 
 
@@ -38,7 +39,7 @@ def fake_model(monkeypatch):
 
 
 def run_page(params=None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
+    at = page_test("multihead", timeout=120)
     for key, value in (params or {}).items():
         at.query_params[key] = value
     at.run()

@@ -1,4 +1,4 @@
-"""Tests for the step-by-step attention of the Math page (attn_jax.teaching*)."""
+"""Tests for the step-by-step attention of the Math page (attn_jax.lessons.steps*)."""
 
 import jax
 import numpy as np
@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attn_jax.teaching import attention_steps, cell_breakdown, reference_difference
-from attn_jax.teaching_inputs import (
+from attn_jax.lessons.inputs import (
     MAX_TOKENS,
     projections,
     random_token_vectors,
@@ -15,7 +14,8 @@ from attn_jax.teaching_inputs import (
     simple_tokens,
     toy_inputs,
 )
-from attn_jax.teaching_scaling import scaling_experiment
+from attn_jax.lessons.scaling import scaling_experiment
+from attn_jax.lessons.steps import attention_steps, cell_breakdown, reference_difference
 
 SENTENCE = "The animal didn't cross the street because it was too tired."
 
@@ -167,7 +167,7 @@ def test_sentence_vectors_with_an_encoder():
 
 
 def test_sentence_vectors_from_the_real_model():
-    from attn_jax.model import load_model
+    from attn_jax.models.encoder import load_model
 
     vecs = sentence_vectors(SENTENCE, load_model())
     assert vecs.from_model and vecs.tokens[:3] == ["[CLS]", "the", "animal"]

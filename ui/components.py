@@ -19,17 +19,37 @@ INSTALL_HINT = (
     "(or run `make run`), or point `ATTN_MODEL_DIR` at a folder with config.json, "
     "tokenizer.json and model.safetensors. Until then the pages use toy data."
 )
+# (file, label, Material icon, one line) in course order; the sidebar draws these links.
+HOME = ("app.py", "Home", ":material/home:", "The course page: what self-attention is for.")
 PAGES = [
-    ("pages/1_💡_Concept.py", "Concept", "💡", "What self-attention is, and “it” → “animal” live."),
     (
-        "pages/2_🧮_Math.py",
+        "pages/1_concept.py",
+        "Concept",
+        ":material/lightbulb:",
+        "What self-attention is, and “it” → “animal” live.",
+    ),
+    (
+        "pages/2_math.py",
         "Math",
-        "🧮",
+        ":material/calculate:",
         "Q, K, V, QKᵀ/√d_k, softmax and output, with real numbers.",
     ),
-    ("pages/3_🧩_Multi-head.py", "Multi-head", "🧩", "Heads in parallel, all 72 heads, GQA."),
-    ("pages/4_📈_Complexity.py", "Complexity", "📈", "O(n²) measured on your own device."),
+    (
+        "pages/3_multihead.py",
+        "Multi-head",
+        ":material/grid_view:",
+        "Heads in parallel, all 72 heads, GQA.",
+    ),
+    (
+        "pages/4_complexity.py",
+        "Complexity",
+        ":material/speed:",
+        "O(n²) measured on your own device.",
+    ),
 ]
+# URL keys that travel with a link from one page to another (Streamlit drops the query
+# string on a page switch).
+CARRIED_KEYS = ("text",)
 tune_malloc()  # on import, before the model and the first compiles allocate
 
 
@@ -60,20 +80,38 @@ def backend_info() -> dict:
     }
 
 
+def carried_params() -> dict[str, str]:
+    """The current URL's values that links to other pages carry along (the sentence)."""
+    params = st.query_params
+    return {k: params[k] for k in CARRIED_KEYS if params.get(k)}
+
+
+def navigation() -> None:
+    """Home, then the pages in course order, as links that carry the sentence along."""
+    carried = carried_params()
+    st.page_link(HOME[0], label=HOME[1], icon=HOME[2])
+    for path, label, icon, _ in PAGES:
+        st.page_link(path, label=label, icon=icon, query_params=carried or None)
+
+
 def sidebar() -> None:
-    """Course position, JAX backend and devices, model status (with how to install it)."""
+    """Navigation, course position, JAX backend and devices, model status."""
     with st.sidebar:
+        navigation()
+        st.divider()
         st.caption(COURSE)
         info = backend_info()
         st.markdown(f"**JAX backend:** `{info['backend']}` · jax {info['jax']}")
         st.caption("Devices: " + ", ".join(info["devices"]))
         encoder, error = _load_encoder()
         if encoder is not None:
-            st.success(f"Model: {MODEL_NAME} ({encoder.source_label})", icon="✅")
+            st.success(
+                f"Model: {MODEL_NAME} ({encoder.source_label})", icon=":material/check_circle:"
+            )
         else:
-            st.warning(f"Model {MODEL_NAME} not found. {INSTALL_HINT}", icon="⚠️")
+            st.warning(f"Model {MODEL_NAME} not found. {INSTALL_HINT}", icon=":material/warning:")
             if error:
-                st.caption(error)
+                st.text(error)
 
 
 @st.cache_resource
@@ -91,7 +129,9 @@ def _heap_trimmer(period_s: float = 5.0) -> threading.Thread:
 
 
 def page_setup(title: str, icon: str) -> None:
-    """set_page_config + the shared sidebar; every page calls this first."""
+    """set_page_config + the shared sidebar; every page calls this first.
+
+    `icon` is a Material icon (":material/…:"), drawn with Streamlit's own font."""
     st.set_page_config(page_title=f"{title} · {COURSE}", page_icon=icon, layout="wide")
     _heap_trimmer()
     sidebar()
@@ -114,7 +154,7 @@ def sentence_input(label: str, default: str, key: str) -> str:
     raw = st.text_input(label, value=value, key=key, max_chars=MAX_CHARS)
     text, notice = clean_text(raw)
     if notice:
-        st.info(notice, icon="ℹ️")
+        st.info(notice, icon=":material/info:")
     return text
 
 

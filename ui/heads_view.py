@@ -1,7 +1,7 @@
 """The Multi-head page's shareable view (URL query params) and CSV exports. No streamlit here.
 
 URL keys: s (sentence), s2 (second sentence), pins ("5.11,0.3" = layer.head, 0-based),
-stat (a key of attn_jax.heads.STATS), view ("heatmap" or "table"). Anything missing, out of
+stat (a key of attn_jax.lessons.heads.STATS), view ("heatmap" or "table"). Anything missing, out of
 range or garbled falls back to its default with a notice; parsing never raises.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from attn_jax.heads import STATS
+from attn_jax.lessons.heads import STATS
 from ui.concept_content import COUNTERFACTUAL, EXAMPLE, MAX_CHARS
 
 DEFAULT_TEXT = EXAMPLE

@@ -8,8 +8,21 @@ from tests.browser.harness import Server, wait_idle
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["Concept", "Math", "Multi-head", "Complexity"]
+# sidebar label -> URL path, in course order
+PAGES = {
+    "Concept": "concept",
+    "Math": "math",
+    "Multi-head": "multihead",
+    "Complexity": "complexity",
+}
 CHARTS_EXPECTED = {"Concept": 5, "Math": 3, "Multi-head": 2, "Complexity": 0}
+NAV_LINK = "[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']"
+
+
+def sidebar_labels(page) -> list[str]:
+    links = page.locator(NAV_LINK)
+    # the Material icon is a ligature: its name is text too, on the first line
+    return [links.nth(i).inner_text().strip().split("\n")[-1] for i in range(links.count())]
 
 
 def assert_clean(page) -> None:
@@ -27,9 +40,9 @@ def test_every_page_from_the_sidebar(server, page):
     wait_idle(page)
     assert_clean(page)
     assert "Self-Attention, live" in page.inner_text("h1")
-    for name in PAGES:
-        page.locator("[data-testid='stSidebarNav'] a", has_text=name).first.click()
-        page.wait_for_url(f"**/{name}")
+    for name, path in PAGES.items():
+        page.locator(NAV_LINK, has_text=name).first.click()
+        page.wait_for_url(f"**/{path}*")
         wait_idle(page)
         assert_clean(page)
         if CHARTS_EXPECTED[name]:
@@ -38,7 +51,7 @@ def test_every_page_from_the_sidebar(server, page):
 
 
 def test_typing_a_sentence_updates_the_concept_page(server, page):
-    page.goto(f"{server.url}/Concept")
+    page.goto(f"{server.url}/concept")
     wait_idle(page)
     assert "Strongest link from it to animal" in page.inner_text("body")
     box = page.get_by_label("Sentence", exact=True)
@@ -49,16 +62,17 @@ def test_typing_a_sentence_updates_the_concept_page(server, page):
     assert_clean(page)
 
 
-def test_shared_link_cold_start_shows_the_full_sidebar(page):
+@pytest.mark.parametrize("path", list(PAGES.values()))
+def test_cold_start_deep_link_shows_the_sidebar_in_course_order(page, path):
     fresh = Server()  # a new server whose first request is a deep link
     try:
-        page.goto(f"{fresh.url}/Multi-head")
+        page.goto(f"{fresh.url}/{path}")
         wait_idle(page)
         assert_clean(page)
-        nav = page.locator("[data-testid='stSidebarNav'] a")
-        labels = [nav.nth(i).inner_text() for i in range(nav.count())]
-        for name in ["app", *PAGES]:
-            assert any(name.lower() in label.lower() for label in labels), labels
+        assert page.locator("[data-testid='stSidebarNav']").count() == 0  # built-in list hidden
+        assert sidebar_labels(page) == ["Home", *PAGES]
+        icons = page.locator(f"{NAV_LINK} [data-testid='stIconMaterial']")
+        assert icons.count() == len(PAGES) + 1
         assert "8/30" in page.locator("[data-testid='stSidebar']").inner_text()
     finally:
         fresh.stop()

@@ -1,6 +1,6 @@
 """Measuring the cost of attention: the sweep, its guard rails, slope fits, long-context memory.
 
-A sweep times each method (see `attn_jax.complexity_kernels`) at each sequence length n on one
+A sweep times each method (see `attn_jax.bench.sweep_methods`) at each sequence length n on one
 JAX device and returns a pandas table. Guard rails keep a shared server alive:
   - memory: every (method, n) is estimated first; a request whose memory-efficient run alone
     would not fit is refused (`SweepTooLarge`); plain kernels beyond their cap are skipped;
@@ -18,8 +18,8 @@ import jax
 import numpy as np
 import pandas as pd
 
-from attn_jax import complexity_kernels as ck
-from attn_jax.facts import MODEL_FACTS
+from attn_jax.bench import sweep_methods as ck
+from attn_jax.lessons.facts import MODEL_FACTS
 
 # Plain kernels on CPU: the scores matrix and its copies stay well under ~200 MB, so a server
 # with ~690 MB in all (Streamlit Community Cloud) survives: a default sweep took a server

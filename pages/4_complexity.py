@@ -3,13 +3,13 @@
 import jax
 import streamlit as st
 
-from attn_jax import complexity as cx
-from attn_jax import complexity_kernels as ck
-from attn_jax.memory_efficient import working_set_bytes
+from attn_jax.bench import sweep as cx
+from attn_jax.bench import sweep_methods as ck
+from attn_jax.kernels.memory_efficient import working_set_bytes
 from ui import complexity_figures as cf
 from ui.components import page_setup
 
-page_setup("Complexity", "📈")
+page_setup("Complexity", ":material/speed:")
 
 LENGTH_OPTIONS = [2**i for i in range(4, 17)]  # 16 .. 65536
 
@@ -37,7 +37,7 @@ def _matmul_gflops(device_label: str, dtype: str) -> float:
     return ck.matmul_gflops(_devices()[device_label], dtype)
 
 
-st.title("📈 The cost of attention, measured")
+st.title("The cost of attention, measured")
 st.markdown(
     "Every token attends to every other token, so attention builds an **n × n** matrix of "
     "scores per head: double the sequence and the work and the memory grow **four times**. "
@@ -73,7 +73,7 @@ if platform == "cpu":
         f"pass {cx.CPU_QUADRATIC_CAP_BYTES // 2**20} MB (about n = 1024 with 8 heads): the whole "
         "server may have only ~690 MB (Streamlit Community Cloud). The memory-efficient "
         "kernel and the linear references keep going.",
-        icon="🛡️",
+        icon=":material/shield:",
     )
 
 settings = (device_label, tuple(sorted(lengths)), tuple(methods), heads, head_dim, dtype, repeats)
@@ -88,20 +88,22 @@ if st.button("Run the sweep", type="primary", key="cx_run"):
         )  # fmt: skip
         st.session_state["cx_result"] = (settings, table, _matmul_gflops(device_label, dtype))
     except cx.SweepTooLarge as exc:
-        st.error(f"Too large for this device: {exc}", icon="🚫")
+        st.error(f"Too large for this device: {exc}", icon=":material/block:")
     except cx.SweepBusy as exc:
-        st.warning(f"Busy: {exc}", icon="⏳")
+        st.warning(f"Busy: {exc}", icon=":material/hourglass_top:")
     bar.empty()
 
 result = st.session_state.get("cx_result")
 if result is None:
-    st.info("Choose the settings and press **Run the sweep**.", icon="▶️")
+    st.info("Choose the settings and press **Run the sweep**.", icon=":material/play_arrow:")
 else:
     ran, table, mm_gflops = result
     if ran != settings:
         st.caption("Showing the last sweep; the settings above have changed since.")
     if table["status"].str.contains("time budget").any():
-        st.warning("The time budget ran out: the longest lengths were not timed.", icon="⏱️")
+        st.warning(
+            "The time budget ran out: the longest lengths were not timed.", icon=":material/timer:"
+        )
     st.plotly_chart(cf.time_figure(table, cx.slopes(table)), width="stretch")
     st.caption(
         "On log-log axes a cost ~ nᵏ is a line of slope k: about 2 for attention, about 1 for "

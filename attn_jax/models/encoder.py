@@ -19,8 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from attn_jax.core import attention_weights
-from attn_jax.model_io import (
+from attn_jax.kernels.plain import attention_weights
+from attn_jax.models.files import (
     WORD_EMBEDDINGS,
     ModelNotFoundError,
     WordPieceTokenizer,

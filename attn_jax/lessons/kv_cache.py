@@ -10,8 +10,8 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from attn_jax.facts import MODEL_FACTS, MODEL_NOTES
-from attn_jax.multihead import kv_group_of, multi_head_attention
+from attn_jax.kernels.multihead import kv_group_of, multi_head_attention
+from attn_jax.lessons.facts import MODEL_FACTS, MODEL_NOTES
 
 BYTES_PER_VALUE = {"fp32": 4, "fp16 / bf16": 2, "int8": 1, "int4": 0.5}
 

@@ -4,14 +4,14 @@ import numpy as np
 import streamlit as st
 
 import ui.components as uic
-from attn_jax import heads as hd
-from attn_jax import kv_cache as kvc
+from attn_jax.lessons import heads as hd
+from attn_jax.lessons import kv_cache as kvc
 from ui import heads_figures as hf
 from ui import heads_view as hv
 from ui.components import page_setup
 from ui.figures import heatmap
 
-page_setup("Multi-head", "🧩")
+page_setup("Multi-head", ":material/grid_view:")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -62,7 +62,12 @@ def on_mosaic_click(n_layers: int, n_heads: int) -> None:
 
 def csv_button(matrix, tokens, name: str, key: str) -> None:
     st.download_button(
-        "CSV", hv.matrix_csv(matrix, tokens), f"{name}.csv", "text/csv", key=key, icon="⬇️"
+        "CSV",
+        hv.matrix_csv(matrix, tokens),
+        f"{name}.csv",
+        "text/csv",
+        key=key,
+        icon=":material/download:",
     )
 
 
@@ -72,7 +77,7 @@ N_LAYERS, N_HEADS = (
 )
 init_view(N_LAYERS, N_HEADS)
 
-st.title("🧩 Multi-head attention")
+st.title("Multi-head attention")
 st.markdown(
     "One attention head computes one weighting of the tokens. A transformer runs **N heads in "
     "parallel**, each on its own slice of the model dimension (d_k = d_model / N), then "
@@ -80,9 +85,12 @@ st.markdown(
     "different things."
 )
 for notice in st.session_state.pop("mh_notices", []):
-    st.warning(notice, icon="🔗")
+    st.warning(notice, icon=":material/link_off:")
 if encoder is None:
-    st.info(f"**Toy mode**: the pretrained model is not available. {uic.INSTALL_HINT}", icon="🧸")
+    st.info(
+        f"**Toy mode**: the pretrained model is not available. {uic.INSTALL_HINT}",
+        icon=":material/toys:",
+    )
 
 # --- How multi-head works (toy) ------------------------------------------------------------
 st.header("How multi-head works")
@@ -111,10 +119,15 @@ st.header("The model at a glance: all heads")
 text = uic.sentence_input("Sentence", hv.DEFAULT_TEXT, key="mh_text")
 out = uic.run_model(text) if (encoder is not None and text) else None
 if encoder is None:
-    st.info(f"This section needs the pretrained model. {uic.INSTALL_HINT}", icon="📦")
+    st.info(
+        f"This section needs the pretrained model. {uic.INSTALL_HINT}",
+        icon=":material/inventory_2:",
+    )
 elif out is not None:
     if out.truncated:
-        st.info("The sentence was long: only its first pieces are used.", icon="✂️")
+        st.info(
+            "The sentence was long: only its first pieces are used.", icon=":material/content_cut:"
+        )
     tokens = list(out.tokens)
     pins = [hv.label_pin(label) for label in st.session_state.get("mh_pins", [])]
     st.caption(
@@ -147,11 +160,13 @@ elif out is not None:
 # --- Compare ---------------------------------------------------------------------------------
 st.header("Compare heads")
 if out is None:
-    st.info("Comparing heads needs the pretrained model (see above).", icon="📦")
+    st.info(
+        "Comparing heads needs the pretrained model (see above).", icon=":material/inventory_2:"
+    )
 else:
     labels = st.session_state["mh_pins"]
     if len(labels) < 2:
-        st.info("Pin at least two heads above to compare them.", icon="📌")
+        st.info("Pin at least two heads above to compare them.", icon=":material/push_pin:")
     else:
         c1, c2 = st.columns(2)
         label_a = c1.selectbox("Head A", labels, index=0, key="mh_cmp_a")
@@ -185,7 +200,7 @@ else:
 # --- Head statistics -------------------------------------------------------------------------
 st.header("Head statistics")
 if out is None:
-    st.info("Head statistics need the pretrained model (see above).", icon="📦")
+    st.info("Head statistics need the pretrained model (see above).", icon=":material/inventory_2:")
 else:
     stats, rows = head_table(text)
     c1, c2 = st.columns([2, 1])
@@ -214,7 +229,7 @@ else:
         "head_statistics.csv",
         "text/csv",
         key="csv_stats",
-        icon="⬇️",
+        icon=":material/download:",
     )
 
 # --- Real models -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from attn_jax.core import _check, _scale, repeat_kv
+from attn_jax.kernels.plain import _check, _scale, repeat_kv
 
 # Tuned on a 2-core CPU, float32, N=8, H=64 (`python -m attn_jax.bench kernels --configs ...`):
 # of the sizes tried (64..4096 queries x 128..2048 keys) 512x256 was among the fastest; two or

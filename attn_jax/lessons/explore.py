@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from attn_jax.heads import CLS, SEP, head_stats, is_punctuation
+from attn_jax.lessons.heads import CLS, SEP, head_stats, is_punctuation
 
 PRONOUNS = frozenset(
     {"it", "its", "he", "him", "his", "she", "her", "they", "them", "their", "this", "that"}

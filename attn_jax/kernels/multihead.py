@@ -7,7 +7,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from attn_jax.core import attention_weights, repeat_kv
+from attn_jax.kernels.plain import attention_weights, repeat_kv
 
 
 def split_heads(x: jax.Array, n_heads: int) -> jax.Array:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from attn_jax import explore
+from attn_jax.lessons import explore
 from ui import figures
 from ui.components import INSTALL_HINT, page_setup, run_model, sentence_input
 from ui.concept_content import (
@@ -13,9 +13,9 @@ from ui.concept_content import (
     architecture_table,
 )
 
-page_setup("Concept", "💡")
+page_setup("Concept", ":material/lightbulb:")
 
-st.title("💡 Self-attention: the concept")
+st.title("Self-attention: the concept")
 st.markdown(
     "In a sentence, what a word means depends on the other words. Self-attention lets every "
     "token look at every other token and pull in what it needs, in one step."
@@ -111,7 +111,7 @@ def encode(text: str):
         return None
     out = run_model(text)
     if out is None:
-        st.warning(f"The live view needs the model. {INSTALL_HINT}", icon="⚠️")
+        st.warning(f"The live view needs the model. {INSTALL_HINT}", icon=":material/warning:")
     elif out.truncated:
         st.info(f"The text was cut to the model's limit of {len(out.tokens)} word pieces.")
     return out
@@ -154,7 +154,7 @@ if out is not None:
                 f"L{layer}·H{head}",
                 out.tokens[query],
             ),
-            icon="🔎",
+            icon=":material/search:",
         )
 
     st.header("Syntactic and semantic heads")

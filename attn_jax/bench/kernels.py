@@ -22,9 +22,9 @@ import time
 import jax
 import jax.numpy as jnp
 
-from attn_jax.core import attention
-from attn_jax.memory_efficient import DEFAULT_K_CHUNK, DEFAULT_LANES, DEFAULT_Q_CHUNK
-from attn_jax.memory_efficient import memory_efficient_attention as mea
+from attn_jax.kernels.memory_efficient import DEFAULT_K_CHUNK, DEFAULT_LANES, DEFAULT_Q_CHUNK
+from attn_jax.kernels.memory_efficient import memory_efficient_attention as mea
+from attn_jax.kernels.plain import attention
 
 MATMUL = 2048  # the reference matmul is [2048,2048]·[2048,2048] float32 (17 GFLOP)
 # Pause after each call: a plain kernel frees ~1.5 GB of temporaries after its result is ready,
@@ -123,7 +123,7 @@ def bench_long(n: int, heads: int, head_dim: int) -> None:
     """
     full = 3 * heads * n * n * 4 / 2**30
     print(f"\nlong context n={n}: plain attention would hold ~{full:.1f} GiB of float32 scores")
-    cmd = [sys.executable, "-m", "attn_jax.bench_kernels", "--child-long", str(n)]
+    cmd = [sys.executable, "-m", "attn_jax.bench.kernels", "--child-long", str(n)]
     cmd += ["--heads", str(heads), "--head-dim", str(head_dim)]
     subprocess.run(cmd, check=True)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux

@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from attn_jax.teaching import attention_steps, cell_breakdown, reference_difference
-from attn_jax.teaching_inputs import MAX_TOKENS, projections, sentence_vectors, toy_inputs
-from attn_jax.teaching_scaling import scaling_experiment
+from attn_jax.lessons.inputs import MAX_TOKENS, projections, sentence_vectors, toy_inputs
+from attn_jax.lessons.scaling import scaling_experiment
+from attn_jax.lessons.steps import attention_steps, cell_breakdown, reference_difference
 from ui import math_figures as mf
 from ui.components import get_encoder, page_setup, sentence_input
 from ui.concept_content import EXAMPLE
 from ui.figures import weights_bar
 
-page_setup("Math", "🧮")
+page_setup("Math", ":material/calculate:")
 
 
 @st.cache_data(max_entries=64, show_spinner="Computing every step …")
@@ -76,10 +76,13 @@ if mode == "A sentence":
         st.warning(
             "Toy mode: the model is missing, so each token gets a seeded random vector "
             "(D = 384; the same word always gets the same vector).",
-            icon="🎲",
+            icon=":material/casino:",
         )
     if vecs.n_total > MAX_TOKENS:
-        st.info(f"Only the first {MAX_TOKENS} of {vecs.n_total} tokens are shown.", icon="✂️")
+        st.info(
+            f"Only the first {MAX_TOKENS} of {vecs.n_total} tokens are shown.",
+            icon=":material/content_cut:",
+        )
     st.caption("W_Q, W_K, W_V are random here (entries N(0,1)/√D), not the model's weights.")
 else:
     t1, t2 = st.columns(2)
@@ -196,7 +199,10 @@ st.latex(
 
 st.subheader(f"c) Softmax of row {i}")
 if not cell.allowed[j]:
-    st.info(f"Key {j} comes after query {i}: the causal mask sets its weight to 0.", icon="🚫")
+    st.info(
+        f"Key {j} comes after query {i}: the causal mask sets its weight to 0.",
+        icon=":material/block:",
+    )
 st.latex(
     rf"a_{{{i},{j}}} = \frac{{e^{{s_{{{i},{j}}} - m}}}}{{\sum_s e^{{s_{{{i},s}} - m}}}}"
     rf" = \frac{{{cell.exps[j]:.4f}}}{{{cell.exp_sum:.4f}}} = {cell.weight:.4f},"

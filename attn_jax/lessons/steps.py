@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from attn_jax.core import _NEG, causal_mask, masked_softmax
+from attn_jax.kernels.plain import _NEG, causal_mask, masked_softmax
 
 
 @dataclass(frozen=True)

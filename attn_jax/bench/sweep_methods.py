@@ -4,7 +4,7 @@ Methods (name -> cost in n): three attention kernels, O(n²) time, and two linea
 references with the same model width D = N·H:
 
   attention         attn_jax.attention, builds the [B,N,T,S] scores matrix
-  memory_efficient  attn_jax.memory_efficient.memory_efficient_attention, chunked
+  memory_efficient  attn_jax.kernels.memory_efficient.memory_efficient_attention, chunked
   jax.nn            jax.nn.dot_product_attention (XLA implementation on CPU)
   rnn_scan          h_t = tanh(x_t·W_x + h_{t-1}·W_h), one lax.scan step per token
   conv1d            a width-4 causal 1-D convolution over the sequence, D -> D channels
@@ -19,8 +19,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from attn_jax.core import attention
-from attn_jax.memory_efficient import memory_efficient_attention, working_set_bytes
+from attn_jax.kernels.memory_efficient import memory_efficient_attention, working_set_bytes
+from attn_jax.kernels.plain import attention
 
 QUADRATIC = ("attention", "memory_efficient", "jax.nn")
 LINEAR = ("rnn_scan", "conv1d")
