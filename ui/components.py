@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 
 import jax
 import streamlit as st
 
 import attn_jax
 from attn_jax.memory import ByteBoundedCache, trim_heap, tune_malloc
+from ui import state
 from ui.concept_content import MAX_CHARS
 
 COURSE = "Self-Attention · 8/30"
@@ -81,9 +83,13 @@ def backend_info() -> dict:
 
 
 def carried_params() -> dict[str, str]:
-    """The current URL's values that links to other pages carry along (the sentence)."""
-    params = st.query_params
-    return {k: params[k] for k in CARRIED_KEYS if params.get(k)}
+    """The view's values that links to other pages carry along (the sentence), when set."""
+    specs = {p.key: p for p in st.session_state.get("_url_specs", [])}
+    carried = {}
+    for key in CARRIED_KEYS:
+        if key in specs and (text := state.value(specs[key])) and text != specs[key].default:
+            carried[key] = str(text)
+    return carried
 
 
 def navigation() -> None:
@@ -128,13 +134,16 @@ def _heap_trimmer(period_s: float = 5.0) -> threading.Thread:
     return thread
 
 
-def page_setup(title: str, icon: str) -> None:
-    """set_page_config + the shared sidebar; every page calls this first.
+def page_setup(title: str, icon: str, page: str = "home", params: Sequence = ()) -> list[str]:
+    """set_page_config, the view from the URL, the shared sidebar; every page calls this first.
 
-    `icon` is a Material icon (":material/…:"), drawn with Streamlit's own font."""
+    `icon` is a Material icon (":material/…:"), drawn with Streamlit's own font; `params`
+    are the page's URL keys (ui.url_params). Returns the notices about bad URL values."""
     st.set_page_config(page_title=f"{title} · {COURSE}", page_icon=icon, layout="wide")
     _heap_trimmer()
+    notices = state.view_from_url(page, params)
     sidebar()
+    return notices
 
 
 def clean_text(text: str | None) -> tuple[str, str | None]:
@@ -147,11 +156,27 @@ def clean_text(text: str | None) -> tuple[str, str | None]:
     return text.strip(), None
 
 
+def _cut_to_limit(key: str) -> None:
+    """on_change: a paste past the limit is cut to it (and a notice says so), not dropped."""
+    text = st.session_state.get(key) or ""
+    if len(text) > MAX_CHARS:
+        st.session_state[key] = text[:MAX_CHARS]
+        st.session_state[f"_{key}_was_cut"] = len(text)
+
+
 def sentence_input(label: str, default: str, key: str) -> str:
-    """A sentence box; shows a friendly notice for empty or over-long text. Returns '' if empty."""
-    # A value already in session state (e.g. filled from a shared link) wins over the default.
-    value = None if key in st.session_state else default
-    raw = st.text_input(label, value=value, key=key, max_chars=MAX_CHARS)
+    """A sentence box; shows a friendly notice for empty or over-long text. Returns '' if empty.
+
+    Its value lives in session state under `key` (set from a shared link, or `default` on
+    first use) and survives runs in which the box is hidden."""
+    if key not in st.session_state:
+        st.session_state[key] = default
+    raw = st.text_input(label, key=key, on_change=_cut_to_limit, args=(key,), persist_state="page")
+    if cut := st.session_state.pop(f"_{key}_was_cut", None):
+        st.info(
+            f"The text had {cut:,} characters; only the first {MAX_CHARS:,} are used.",
+            icon=":material/content_cut:",
+        )
     text, notice = clean_text(raw)
     if notice:
         st.info(notice, icon=":material/info:")
