@@ -1,7 +1,7 @@
 """Plotly figure builders shared by the pages: numpy in, go.Figure out. Never imports streamlit.
 
-Token labels come from visitors: Plotly renders tick labels and hover text as text, and we
-also escape "<" and ">" so nothing a visitor types can become markup inside a figure.
+Token labels come from visitors: Plotly renders a subset of HTML in labels and hover text, so
+every label goes through ui.text.plotly_text (and ui.text.token_labels for repeats).
 """
 
 from __future__ import annotations
@@ -11,23 +11,31 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-ATTN_SCALE = "Purples"  # one colour scale for every attention map in the app
-DIVERGING = "RdBu"
+from ui.text import plotly_text, token_labels
+
+# Colour scales start at the page's background (transparent), so a map reads the same in
+# Streamlit's light and dark themes: weight 0 is "nothing", weight 1 is full purple.
+ATTN_SCALE = [
+    [0.0, "rgba(108,63,197,0)"],
+    [0.1, "rgba(108,63,197,0.18)"],
+    [0.4, "rgba(108,63,197,0.55)"],
+    [1.0, "rgba(88,40,180,1)"],
+]
+DIVERGING = [
+    [0.0, "rgba(214,69,65,1)"],
+    [0.5, "rgba(128,128,128,0)"],
+    [1.0, "rgba(47,111,196,1)"],
+]
+ACCENT = "#6C3FC5"
+ACCENT_SOFT = "rgba(108,63,197,0.45)"
+# Every st.plotly_chart gets this: PNG export at 3x the on-screen size, no Plotly logo.
+PLOTLY_CONFIG = {"toImageButtonOptions": {"format": "png", "scale": 3}, "displaylogo": False}
+MAX_VALUE_CELLS = 100  # print numbers in cells only up to 10 x 10: beyond that they are unreadable
 
 
 def safe_labels(labels: Sequence[str]) -> list[str]:
-    """Unique, markup-free tick labels: '<' -> '‹', duplicates get a position suffix."""
-    seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        text = str(label).replace("<", "‹").replace(">", "›").replace("&", "＆")
-        if text in seen:
-            seen[text] += 1
-            text = f"{text} ·{seen[text]}"
-        else:
-            seen[text] = 0
-        out.append(text)
-    return out
+    """Unique tick labels as plain text (ui.text.token_labels) with markup shown literally."""
+    return [plotly_text(label) for label in token_labels([str(x) for x in labels])]
 
 
 def _finite(matrix) -> np.ndarray:
@@ -57,7 +65,7 @@ def heatmap(
     xs = safe_labels(x_labels) if x_labels is not None else [str(j) for j in range(cols)]
     ys = safe_labels(y_labels) if y_labels is not None else [str(i) for i in range(rows)]
     if show_values is None:
-        show_values = rows * cols <= 196
+        show_values = rows * cols <= MAX_VALUE_CELLS
     fig = go.Figure(
         go.Heatmap(
             z=m,
@@ -71,8 +79,8 @@ def heatmap(
             "<extra></extra>",
         )
     )
-    fig.update_yaxes(autorange="reversed", title=y_title, type="category")
-    fig.update_xaxes(title=x_title, type="category", tickangle=-45)
+    fig.update_yaxes(autorange="reversed", title=y_title, type="category", dtick=1)
+    fig.update_xaxes(title=x_title, type="category", tickangle=-60, dtick=1)
     fig.update_layout(
         title=title,
         height=height or max(320, 28 * rows + 140),
@@ -86,7 +94,7 @@ def weights_bar(weights, labels: Sequence[str], *, title: str = "", highlight: i
     raw = np.asarray(weights, dtype=np.float64)
     w = np.nan_to_num(raw)  # a missing weight (NaN) is drawn as no bar, labelled "–"
     xs = safe_labels(labels)
-    colors = ["#6C3FC5" if i == highlight else "#B9A5E6" for i in range(len(xs))]
+    colors = [ACCENT if i == highlight else ACCENT_SOFT for i in range(len(xs))]
     fig = go.Figure(
         go.Bar(
             x=xs,
@@ -97,10 +105,14 @@ def weights_bar(weights, labels: Sequence[str], *, title: str = "", highlight: i
             hovertemplate="key: %{x}<br>weight: %{y:.4f}<extra></extra>",
         )
     )
-    fig.update_xaxes(type="category", tickangle=-45)
-    fig.update_yaxes(title="attention weight", range=[0, max(1.0, float(w.max(initial=0)) * 1.1)])
+    fig.update_xaxes(type="category", tickangle=-60, dtick=1)
+    # fitted to the data (small weights still show), with room for the labels above the bars
+    fig.update_yaxes(title="attention weight", range=[0, max(0.05, float(w.max(initial=0))) * 1.2])
     fig.update_layout(title=title, height=360, margin=dict(l=10, r=10, t=50, b=10))
     return fig
+
+
+GAP = 0.06  # space between a label column and the lines
 
 
 def token_lines(
@@ -129,19 +141,21 @@ def token_lines(
                 continue
             fig.add_trace(
                 go.Scatter(
-                    x=[0, 1],
                     y=[ys[i], ys[j]],
                     mode="lines",
                     line=dict(
                         width=1 + 14 * w[i, j],
                         color="rgba(108,63,197,%.2f)" % (0.15 + 0.8 * w[i, j]),
                     ),
+                    x=[GAP, 1 - GAP],
                     hovertext=f"{labels[i]} → {labels[j]}: {w[i, j]:.3f}",
                     hoverinfo="text",
                     showlegend=False,
                 )
             )
-    for x, anchor in ((0, "right"), (1, "left")):
+    # queries end at x=0 with their labels to the left, keys start at x=1 with labels to the
+    # right; lines run in between and never cross a label
+    for x, anchor in ((0, "left"), (1, "right")):
         bold = [query] if (query is not None and x == 0) else []
         fig.add_trace(
             go.Scatter(
@@ -154,12 +168,13 @@ def token_lines(
                 showlegend=False,
             )
         )
-    fig.update_xaxes(visible=False, range=[-0.6, 1.6])
-    fig.update_yaxes(visible=False, range=[-1, t])
+    fig.update_xaxes(visible=False, range=[-0.75, 1.75], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[-1, t], fixedrange=True)
     fig.update_layout(
         title=title,
         height=max(300, 26 * t + 80),
         margin=dict(l=10, r=10, t=50 if title else 10, b=10),
-        plot_bgcolor="white",
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
     )
     return fig
