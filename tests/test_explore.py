@@ -65,10 +65,10 @@ def test_counterfactual_reading_reports_the_shift_honestly():
     a = {"animal": 0.6, "street": 0.1}
     b = {"animal": 0.2, "street": 0.5}
     text = explore.counterfactual_reading(a, b, "L5·H11", "it")
-    assert "0.60" in text and "0.50" in text and "shifts" in text
+    assert "0.60" in text and "0.50" in text and "moves from “animal” to “street”" in text
     assert "not why" in text
     same = explore.counterfactual_reading(a, {"animal": 0.5, "street": 0.4}, "L0·H0", "it")
-    assert "keeps" in same
+    assert "“animal” gets more weight in both" in same
     assert "do not both contain" in explore.counterfactual_reading(
         a, {"animal": 0.5, "street": None}, "L0·H0", "it"
     )

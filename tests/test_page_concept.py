@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import APP, page_test
+from ui.concept_content import EXAMPLE
 
 ROOT = Path(__file__).resolve().parents[1]
 CONCEPT = str(ROOT / "pages" / "1_concept.py")
@@ -35,8 +36,11 @@ def concept():
 def test_concept_live_example_finds_it_to_animal(concept):
     text = "\n".join(m.value for m in concept.markdown)
     assert "Strongest link from **it** to **animal**" in text
-    assert len(charts(concept)) >= 7  # illustrative, 3 views, 2 counterfactual, 2 patterns
-    assert concept.table[0] is not None  # RNN vs CNN vs self-attention
+    # illustrative, the open view (only the chosen tab is built), 2 counterfactual, 2 patterns
+    assert [c.key for c in charts(concept)] == [
+        "illustrative", "main_row", "cf_a", "cf_b", "pattern_0_2", "pattern_3_1"
+    ]  # fmt: skip
+    assert concept.dataframe[0] is not None  # RNN vs CNN vs self-attention
     assert any("pronoun → antecedent" in m.value for m in concept.markdown)
     assert any("not why" in i.value for i in concept.info)
 
@@ -50,12 +54,61 @@ def test_concept_new_sentence_updates_the_page(concept):
     assert "Strongest link from **it** to **trophy**" in text
 
 
-def test_concept_pick_layer_and_head(concept):
-    concept.radio(key="main_mode").set_value("Pick layer and head").run()
-    concept.slider(key="main_layer").set_value(0).run()
-    concept.slider(key="main_head").set_value(2).run()
+def test_concept_pick_layer_and_head_starts_at_the_found_head(concept):
+    concept.text_input(key="concept_text").set_value(EXAMPLE).run()
+    concept.radio(key="concept_mode").set_value("pick").run()
+    assert (
+        concept.slider(key="concept_layer").value,
+        concept.slider(key="concept_head").value,
+    ) == (3, 1)
+    concept.slider(key="concept_layer").set_value(0).run()
+    concept.slider(key="concept_head").set_value(2).run()
     assert not concept.exception
     assert any("layer 0, head 2" in str(c.proto.spec) for c in charts(concept))
+    url = dict(concept.query_params)
+    assert (url["mode"], url["layer"], url["head"]) == ("pick", "0", "2")
+
+
+SHARED = {
+    "text": "The trophy didn't fit in the suitcase because it was too big.",
+    "query": "10",
+    "mode": "pick",
+    "layer": "3",
+    "head": "1",
+    "chart": "heatmap",
+    "text2": "The trophy didn't fit in the suitcase because it was too small.",
+}
+
+
+def test_concept_view_from_a_shared_link():
+    at = page_test("concept", query=SHARED).run()
+    assert not at.exception and not at.warning
+    assert at.text_input(key="concept_text").value == SHARED["text"]
+    assert at.text_input(key="concept_text2").value == SHARED["text2"]
+    assert at.selectbox(key="concept_query").value == 10
+    assert at.radio(key="concept_mode").value == "pick"
+    assert (at.slider(key="concept_layer").value, at.slider(key="concept_head").value) == (3, 1)
+    assert "main_heatmap" in [c.key for c in charts(at)]
+    assert dict(at.query_params) == SHARED  # the URL keeps the view
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"layer": "99", "mode": "pick"},
+        {"query": "400"},
+        {"chart": "![x](http://evil.example/p.png)"},
+        {"text": "x" * 100_000},
+        {"mode": ["find", "pick"]},
+        {"nonsense": "1"},
+    ],
+)
+def test_concept_garbage_in_the_link_falls_back_with_a_notice(query):
+    at = page_test("concept", query=query).run()
+    assert not at.exception
+    notices = [w.value for w in at.warning]
+    assert len(notices) == 1 and "evil" not in notices[0]
+    assert next(iter(query)) in notices[0]
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t", "<script>alert(1)</script>" * 3, "ü" * 5000])

@@ -13,6 +13,7 @@ import attn_jax
 from attn_jax.memory import ByteBoundedCache, trim_heap, tune_malloc
 from ui import state
 from ui.concept_content import MAX_CHARS
+from ui.figures import PLOTLY_CONFIG
 
 COURSE = "Self-Attention · 8/30"
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -182,6 +183,10 @@ def sentence_input(label: str, default: str, key: str) -> str:
         st.info(notice, icon=":material/info:")
     return text
 
+
+# Keyword arguments of every st.plotly_chart: full width, the app's theme (light or dark),
+# PNG export at 3x.
+PLOTLY = {"width": "stretch", "theme": "streamlit", "config": PLOTLY_CONFIG}
 
 RUN_CACHE_BYTES = 64 * 2**20  # one 256-piece text holds ~27 MB of maps, a short one ~0.5 MB
 

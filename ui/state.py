@@ -61,3 +61,21 @@ def show_notices(notices: Sequence[str]) -> None:
     """One warning per URL key that fell back to its default (texts are already escaped)."""
     for notice in notices:
         st.warning(notice, icon=":material/link_off:")
+
+
+def url_tabs(p: Param, names: dict[str, str]) -> tuple[str, dict]:
+    """Tabs whose active one is the URL key `p` (values: the short names of `names`, which
+    maps name -> tab label). Only the active tab's content needs building: returns
+    (active name, {name: tab container})."""
+    tab_key = f"{p.widget}_tabs"
+    chosen = st.session_state.get(p.widget) or p.default
+    st.session_state[tab_key] = names[chosen]
+    containers = st.tabs(
+        list(names.values()), key=tab_key, on_change=_tab_changed, args=(p, names, tab_key)
+    )
+    return chosen, dict(zip(names, containers, strict=True))
+
+
+def _tab_changed(p: Param, names: dict[str, str], tab_key: str) -> None:
+    label = st.session_state.get(tab_key)
+    st.session_state[p.widget] = next((k for k, v in names.items() if v == label), p.default)

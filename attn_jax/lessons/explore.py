@@ -88,8 +88,8 @@ def _previous_token_head(attentions, tokens) -> PatternHead:
         int(layer),
         int(head),
         float(prev[layer, head]),
-        f"Each token puts {prev[layer, head]:.0%} of its weight, on average, on the token "
-        "just before it: a position pattern that ignores meaning.",
+        f"On average over the tokens that have one, {prev[layer, head]:.0%} of a token's "
+        "weight goes to the token just before it: a pattern of position, not of meaning.",
     )
 
 
@@ -153,11 +153,14 @@ def counterfactual_reading(
     def lean(d):
         return first if d[first] >= d[second] else second
 
-    moved = "shifts" if lean(a) != lean(b) else "keeps"
+    if lean(a) != lean(b):
+        moved = f"its stronger link moves from “{lean(a)}” to “{lean(b)}”"
+    else:
+        moved = f"“{lean(a)}” gets more weight in both"
     return (
         f"In head {head}, “{query}” puts {a[first]:.2f} on “{first}” and {a[second]:.2f} on "
         f"“{second}” in the first sentence, and {b[first]:.2f} / {b[second]:.2f} in the second: "
-        f"it {moved} its lean. Attention shows where information flows in this head, not why "
+        f"{moved}. Attention shows where information flows in this head, not why "
         "the model decides: one head is not the model's reading of the sentence, and other "
         "heads and layers mix the result."
     )

@@ -1,0 +1,165 @@
+"""The Concept page's sections: its URL keys, the head picker, the three views of one head,
+the counterfactual. Streamlit pieces; the figures come from ui.figures.
+
+URL keys: text, text2 (the two sentences), query, key (token positions, 0-based, [CLS] = 0),
+mode (find | pick), layer, head (0-based), chart (row | heatmap | lines).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from attn_jax.lessons import explore
+from ui import figures, state
+from ui import url_params as up
+from ui.components import INSTALL_HINT, PLOTLY, run_model
+from ui.concept_content import COUNTERFACTUAL, EXAMPLE, ILLUSTRATIVE_ROW, MAX_CHARS
+from ui.text import md_escape, plotly_text, token_labels
+
+TEXT = up.text("text", EXAMPLE, MAX_CHARS, state_key="concept_text")
+TEXT2 = up.text("text2", COUNTERFACTUAL, MAX_CHARS, state_key="concept_text2")
+QUERY = up.integer("query", None, 0, 511, state_key="concept_query")
+TARGET = up.integer("key", None, 0, 511, state_key="concept_key")
+MODES = {"find": "Find the head for a target token", "pick": "Pick layer and head"}
+MODE = up.choice("mode", "find", list(MODES), state_key="concept_mode")
+LAYER = up.integer("layer", None, 0, 63, state_key="concept_layer")
+HEAD = up.integer("head", None, 0, 63, state_key="concept_head")
+CHARTS = {"row": "Row of the query", "heatmap": "Full heatmap", "lines": "Lines between tokens"}
+CHART = up.choice("chart", "row", list(CHARTS), state_key="concept_chart")
+PARAMS = [TEXT, TEXT2, QUERY, TARGET, MODE, LAYER, HEAD, CHART]
+PICKS = (QUERY, TARGET, LAYER, HEAD)
+WORD_PIECES_NOTE = (
+    "Tokens are the model's word pieces: “didn't” becomes “didn”, “'”, “t”, and a piece that "
+    "continues a word starts with ##. [CLS] and [SEP] are the markers the model adds at the "
+    "start and the end. A repeated token is numbered: the, the₂."
+)
+
+
+@st.cache_resource
+def illustrative_figure():
+    """The course's row for “it” (does not depend on the visitor's input: built once)."""
+    return figures.weights_bar(
+        list(ILLUSTRATIVE_ROW.values()),
+        list(ILLUSTRATIVE_ROW),
+        title="Illustrative: the row of “it” (course numbers, not measured)",
+        highlight=1,
+    )
+
+
+def encode(text: str):
+    """The model's output for `text`, with notices; None when there is nothing to show."""
+    if not text:
+        return None
+    out = run_model(text)
+    if out is None:
+        st.warning(f"The live view needs the model. {INSTALL_HINT}", icon=":material/warning:")
+    elif out.truncated:
+        st.info(f"The text was cut to the model's limit of {len(out.tokens)} word pieces.")
+    return out
+
+
+def reset_picks_on_new_text(text: str) -> None:
+    """A new sentence starts from the page's own picks (positions of the old one mean nothing)."""
+    last = st.session_state.get("_concept_last_text")
+    if last is not None and last != text:
+        for p in PICKS:
+            st.session_state[p.widget] = None
+    st.session_state["_concept_last_text"] = text
+
+
+def _valid_position(p: up.Param, n: int, default: int) -> None:
+    """Session value of a token-position key in range, else `default` (with a notice)."""
+    value = st.session_state.get(p.widget)
+    if value is not None and not 0 <= value < n:
+        st.warning(up.ignored(p.key, "is past the sentence's end"), icon=":material/link_off:")
+        value = None
+    st.session_state[p.widget] = default if value is None else value
+
+
+def head_picker(out) -> tuple[int, int, int]:
+    """Query token, and a head found for a target token or picked by hand. Returns (q, L, H)."""
+    tokens, maps = out.tokens, out.attentions
+    labels = token_labels(tokens)
+    positions = list(range(len(tokens)))
+    _valid_position(QUERY, len(tokens), explore.default_query(tokens))
+    c1, c2 = st.columns(2)
+    query = c1.selectbox(
+        "Query token (who is looking)",
+        positions,
+        format_func=lambda i: labels[i],
+        key=QUERY.widget,
+    )
+    mode = c2.radio("Head", list(MODES), format_func=MODES.get, key=MODE.widget, horizontal=True)
+    if mode == "find":
+        _valid_position(TARGET, len(tokens), explore.default_target(maps, tokens, query))
+        target = st.selectbox(
+            "Target token (who should be looked at)",
+            positions,
+            format_func=lambda i: labels[i],
+            key=TARGET.widget,
+        )
+        hits = explore.heads_linking(maps, query, target)
+        layer, head = hits[0].layer, hits[0].head
+        st.session_state[LAYER.widget], st.session_state[HEAD.widget] = layer, head
+        st.markdown(
+            f"Strongest link from **{md_escape(labels[query])}** to "
+            f"**{md_escape(labels[target])}**: layer {layer}, head {head}, weight "
+            f"{hits[0].weight:.2f}. Next: "
+            + ", ".join(f"L{h.layer}·H{h.head} ({h.weight:.2f})" for h in hits[1:])
+        )
+        return query, layer, head
+    for p, hi, default in ((LAYER, maps.shape[0], 5), (HEAD, maps.shape[1], 11)):
+        value = st.session_state.get(p.widget)
+        st.session_state[p.widget] = min(default, hi - 1) if value is None else min(value, hi - 1)
+    c3, c4 = st.columns(2)
+    layer = c3.slider("Layer", 0, maps.shape[0] - 1, key=LAYER.widget)
+    head = c4.slider("Head", 0, maps.shape[1] - 1, key=HEAD.widget)
+    return query, layer, head
+
+
+def attention_views(out, query: int, layer: int, head: int) -> None:
+    """One of: the query's row as bars, the full heatmap, lines between tokens (only the
+    chosen one is built)."""
+    weights = out.attentions[layer, head]
+    labels = token_labels(out.tokens)
+    name = f"layer {layer}, head {head}"
+    chosen, tabs = state.url_tabs(CHART, CHARTS)
+    with tabs[chosen]:
+        if chosen == "row":
+            title = f"Row of “{plotly_text(labels[query])}”, {name}"
+            fig = figures.weights_bar(weights[query], out.tokens, title=title)
+        elif chosen == "heatmap":
+            fig = figures.heatmap(weights, out.tokens, out.tokens, title=f"All rows, {name}")
+        else:
+            fig = figures.token_lines(weights, out.tokens, query=query, title=name)
+        st.plotly_chart(fig, key=f"main_{chosen}", **PLOTLY)
+
+
+def counterfactual(out, other, query: int, layer: int, head: int) -> None:
+    """The same head on the second sentence, side by side, with a hedged reading."""
+    q_word = out.tokens[query]
+    other_q = explore.find_token(other.tokens, q_word)
+    other_q = explore.default_query(other.tokens) if other_q is None else other_q
+    left, right = st.columns(2)
+    for col, o, q, tag in ((left, out, query, "a"), (right, other, other_q, "b")):
+        with col:
+            st.text(f"“{o.text}”")
+            fig = figures.weights_bar(
+                o.attentions[layer, head, q],
+                o.tokens,
+                title=f"“{plotly_text(token_labels(o.tokens)[q])}”, layer {layer}, head {head}",
+            )
+            st.plotly_chart(fig, key=f"cf_{tag}", **PLOTLY)
+    words = ("animal", "street")
+    reading = explore.counterfactual_reading(
+        explore.weights_on(out.attentions[layer, head, query], out.tokens, words),
+        explore.weights_on(other.attentions[layer, head, other_q], other.tokens, words),
+        f"L{layer}·H{head}",
+        out.tokens[query],
+    )
+    st.info(md_escape(reading), icon=":material/search:")
+
+
+def pattern_heads(out):
+    """A previous-token head and, when there is a pronoun, a pronoun -> antecedent head."""
+    return explore.pattern_heads(out.attentions, out.tokens)
