@@ -1,0 +1,266 @@
+"""A GPT-2 causal decoder run in JAX by our own `attention_weights(..., is_causal=True)`.
+
+    x = wte[ids] + wpe[0:T];  for each block:  x = x + Attn(LN_1(x))·W_O
+                                               x = x + GELU_tanh(LN_2(x)·W_fc)·W_proj
+    logits = LN_f(x)·wteᵀ   (output embedding tied to the input one)
+
+Inputs are right-padded to a few length buckets. Causal attention means a real position never
+sees the padding after it, so no extra mask is needed and a new length inside a bucket reuses
+the bucket's compiled function.
+
+`params` (what `Decoder.params` holds; x·W layout, as GPT-2's Conv1D stores it):
+    wte [V,D], wpe [P,D], ln_f (gain [D], bias [D]), layers: L dicts of
+    ln_1, ln_2 (gain, bias); w_qkv [D,3D], b_qkv [3D] (columns: Q | K | V, head n at
+    n·H:(n+1)·H inside each); w_o [D,D], b_o [D] (rows of head n at n·H:(n+1)·H);
+    w_fc [D,F], b_fc [F]; w_proj [F,D], b_proj [D].
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from attn_jax.kernels.plain import attention_weights
+from attn_jax.models.gpt2_files import (
+    BPETokenizer,
+    DecoderConfig,
+    params_from_gpt2,
+    read_decoder_config,
+    read_gpt2_weights,
+    resolve_decoder_dir,
+)
+
+__all__ = ["Decoder", "DecoderConfig", "DecoderOutput", "Prediction", "load_decoder"]
+
+BUCKETS = (16, 32, 64, 128, 256)
+TOP_K = 10  # predictions kept per position by the compiled pass; run(k) takes the first k
+
+
+def layer_norm(x, gain_bias, eps: float):
+    gain, bias = gain_bias
+    mean = jnp.mean(x, axis=-1, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
+    return (x - mean) * jax.lax.rsqrt(var + eps) * gain + bias
+
+
+def split_qkv(a, p, cfg: DecoderConfig):
+    """LN_1 output a [B,T,D] -> q, k, v [B,T,N,H]."""
+    b, t, _ = a.shape
+    qkv = a @ p["w_qkv"] + p["b_qkv"]  # [B,T,3D]
+    return (z.reshape(b, t, cfg.n_head, cfg.head_dim) for z in jnp.split(qkv, 3, axis=-1))
+
+
+def block_rest(x, ctx, p, cfg: DecoderConfig):
+    """Residual after attention (ctx [B,T,N,H]) and the MLP: x [B,T,D] -> [B,T,D]."""
+    b, t, _ = x.shape
+    x = x + ctx.reshape(b, t, cfg.n_embd) @ p["w_o"] + p["b_o"]
+    m = layer_norm(x, p["ln_2"], cfg.layer_norm_epsilon)
+    m = jax.nn.gelu(m @ p["w_fc"] + p["b_fc"], approximate=True)  # [B,T,F], GPT-2's gelu_new
+    return x + m @ p["w_proj"] + p["b_proj"]
+
+
+def _block(x, p, cfg: DecoderConfig):
+    """One pre-LN block on x [B,T,D]; returns (x, weights [B,N,T,T], q, k, v [B,T,N,H])."""
+    q, k, v = split_qkv(layer_norm(x, p["ln_1"], cfg.layer_norm_epsilon), p, cfg)
+    weights = attention_weights(q, k, is_causal=True)  # [B,N,T,S], exactly 0 where S > T
+    ctx = jnp.einsum("BNTS,BSNH->BTNH", weights, v)
+    return block_rest(x, ctx, p, cfg), weights, q, k, v
+
+
+def unembed(x, params, cfg: DecoderConfig):
+    """Final LayerNorm and the tied output embedding: x [...,D] -> logits [...,V]."""
+    return layer_norm(x, params["ln_f"], cfg.layer_norm_epsilon) @ params["wte"].T
+
+
+def forward(params, ids, cfg: DecoderConfig):
+    """The decoder on ids [B,T] (T <= n_positions).
+
+    Returns:
+      logits [B,T,V]; weights [L,B,N,T,T]; q, k, v [L,B,T,N,H]; hidden [L+1,B,T,D]
+      (the residual stream: embeddings, then each block's output, before ln_f).
+    """
+    x = params["wte"][ids] + params["wpe"][: ids.shape[1]]  # [B,T,D]
+    hidden, atts, qs, ks, vs = [x], [], [], [], []
+    for layer in params["layers"]:
+        x, weights, q, k, v = _block(x, layer, cfg)
+        for acc, a in ((hidden, x), (atts, weights), (qs, q), (ks, k), (vs, v)):
+            acc.append(a)
+    stack = jnp.stack
+    return unembed(x, params, cfg), stack(atts), stack(qs), stack(ks), stack(vs), stack(hidden)
+
+
+@functools.partial(jax.jit, static_argnames=("cfg",))
+def _run_padded(params, ids, cfg: DecoderConfig):
+    """forward on one padded row ids [P]; per head [L,N,P,·] and the top TOP_K predictions."""
+    logits, atts, qs, ks, vs, hidden = forward(params, ids[None], cfg)
+    probs, top_ids = jax.lax.top_k(jax.nn.softmax(logits[0], axis=-1), TOP_K)  # [P,TOP_K]
+    heads = [a[:, 0].transpose(0, 2, 1, 3) for a in (qs, ks, vs)]  # [L,N,P,H] each
+    return atts[:, 0], *heads, hidden[:, 0], top_ids.astype(jnp.int32), probs
+
+
+@functools.partial(jax.jit, static_argnames=("cfg",))
+def _logits_padded(params, ids, cfg: DecoderConfig):
+    return forward(params, ids[None], cfg)[0][0]  # [P,V]
+
+
+def buckets_for(n_positions: int) -> tuple[int, ...]:
+    """The length buckets that fit the model's context (its context is always the last)."""
+    fit = tuple(b for b in BUCKETS if b < n_positions)
+    return (*fit, min(n_positions, BUCKETS[-1]))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One candidate next token."""
+
+    token: str
+    id: int
+    prob: float
+
+
+@dataclass(frozen=True)
+class DecoderOutput:
+    """One text through the decoder, as plain numpy (picklable). T tokens, no padding."""
+
+    text: str
+    tokens: list[str]  # each id decoded on its own; no special tokens added
+    input_ids: np.ndarray  # int32 [T]
+    attentions: np.ndarray  # float32 [L,N,T,T], exactly 0 above the diagonal
+    queries: np.ndarray  # float32 [L,N,T,H] after projection + bias
+    keys: np.ndarray  # float32 [L,N,T,H]
+    values: np.ndarray  # float32 [L,N,T,H]
+    hidden_states: np.ndarray  # float32 [L+1,T,D]: embeddings, each block's output (pre ln_f)
+    top_next_ids: np.ndarray  # int32 [T,k]: position t's most likely next tokens
+    top_next_probs: np.ndarray  # float32 [T,k], descending
+    next_token: list[Prediction]  # the top k after the last position ([] for empty text)
+    truncated: bool  # the text had more than max_tokens tokens and was cut
+
+
+class Decoder:
+    """A loaded GPT-2-layout decoder; `run(text)` is safe to call from several threads.
+
+    Attributes:
+      config: DecoderConfig. params: the weights (see the module docstring), jnp arrays.
+      path: the folder it was loaded from. tokenizer: BPETokenizer. buckets: padded lengths.
+    """
+
+    def __init__(self, config: DecoderConfig, params: dict, tokenizer: BPETokenizer, path):
+        self.config = config
+        self.params = jax.tree.map(jnp.asarray, params)
+        self.tokenizer = tokenizer
+        self.path = path
+        self.buckets = buckets_for(config.n_positions)
+        self.max_tokens = self.buckets[-1]
+        self._compiled: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+
+    def _executable(self, bucket: int, fn=_run_padded):
+        """fn's compiled pass for one bucket, compiled once (under a lock)."""
+        key = (fn.__name__, bucket)
+        exe = self._compiled.get(key)
+        if exe is None:
+            with self._lock:
+                exe = self._compiled.get(key)
+                if exe is None:
+                    ids = jax.ShapeDtypeStruct((bucket,), jnp.int32)
+                    # full float32 matmuls on GPU/TPU too, so every backend matches the reference
+                    with jax.default_matmul_precision("highest"):
+                        exe = fn.lower(self.params, ids, cfg=self.config).compile()
+                    self._compiled[key] = exe
+        return exe
+
+    def warm_up(self, buckets=None) -> None:
+        """Compile the given buckets (default: all) now rather than on first use."""
+        for bucket in buckets or self.buckets:
+            self._executable(bucket)
+
+    def bucket_for(self, n_tokens: int) -> int:
+        return next(b for b in self.buckets if b >= n_tokens)
+
+    def _padded(self, text: str) -> tuple[np.ndarray, int, bool]:
+        ids, truncated = self.tokenizer.encode(text)
+        padded = np.zeros(self.bucket_for(max(len(ids), 1)), np.int32)
+        padded[: len(ids)] = ids
+        return padded, len(ids), truncated
+
+    def run(self, text: str, k: int = 5) -> DecoderOutput:
+        """Run `text` (any str); numpy results without padding, top-k predictions (k <= 10)."""
+        if not 1 <= k <= TOP_K:
+            raise ValueError(f"k must be in 1..{TOP_K}, got {k}")
+        ids, t, truncated = self._padded(text)
+        atts, qs, ks, vs, hidden, top_ids, top_probs = (
+            np.asarray(a) for a in self._executable(len(ids))(self.params, ids)
+        )
+        top_ids, top_probs = top_ids[:t, :k].copy(), top_probs[:t, :k].copy()
+        last = [] if t == 0 else self.predictions_at(top_ids[-1], top_probs[-1])
+        return DecoderOutput(
+            text=text,
+            tokens=self.tokenizer.token_strings(ids[:t]),
+            input_ids=ids[:t].copy(),
+            attentions=atts[:, :, :t, :t].copy(),
+            queries=qs[:, :, :t].copy(),
+            keys=ks[:, :, :t].copy(),
+            values=vs[:, :, :t].copy(),
+            hidden_states=hidden[:, :t].copy(),
+            top_next_ids=top_ids,
+            top_next_probs=top_probs,
+            next_token=last,
+            truncated=truncated,
+        )
+
+    def attentions_of(self, ids) -> np.ndarray:
+        """Attention maps float32 [L,N,T,T] for token ids [T] (no tokenizer: e.g. random ids)."""
+        ids = np.asarray(ids, np.int32)[: self.max_tokens]
+        padded = np.zeros(self.bucket_for(max(len(ids), 1)), np.int32)
+        padded[: len(ids)] = ids
+        atts = self._executable(len(padded))(self.params, padded)[0]
+        return np.asarray(atts)[:, :, : len(ids), : len(ids)]
+
+    def predictions_at(self, ids, probs) -> list[Prediction]:
+        """Candidate ids [k] and probs [k] -> Predictions with readable tokens."""
+        tokens = self.tokenizer.token_strings(ids)
+        return [Prediction(s, int(i), float(p)) for s, i, p in zip(tokens, ids, probs, strict=True)]
+
+    def predictions(self, text: str, k: int = 5) -> list[list[Prediction]]:
+        """Each position's top-k next tokens: [T] lists of k Predictions."""
+        out = self.run(text, k)
+        pairs = zip(out.top_next_ids, out.top_next_probs, strict=True)
+        return [self.predictions_at(i, p) for i, p in pairs]
+
+    def logits(self, text: str) -> np.ndarray:
+        """Next-token logits at every position, float32 [T,V]."""
+        ids, t, _ = self._padded(text)
+        return np.asarray(self._executable(len(ids), _logits_padded)(self.params, ids))[:t]
+
+    def head_weights(self, layer: int, head: int) -> dict[str, np.ndarray]:
+        """One head's slices: w_q, w_k, w_v [D,H], b_q, b_k, b_v [H], w_o [H,D]."""
+        p, d, h = self.params["layers"][layer], self.config.n_embd, self.config.head_dim
+        cols = slice(head * h, (head + 1) * h)
+        w, b = np.asarray(p["w_qkv"]), np.asarray(p["b_qkv"])
+        out = {"w_o": np.asarray(p["w_o"])[cols]}
+        for i, name in enumerate("qkv"):
+            out[f"w_{name}"] = w[:, i * d : (i + 1) * d][:, cols]
+            out[f"b_{name}"] = b[i * d : (i + 1) * d][cols]
+        return out
+
+
+def load_decoder(source: str | os.PathLike | None = None) -> Decoder:
+    """Load a GPT-2-layout decoder from a folder, ATTN_DECODER_DIR or the shipped model.
+
+    Args:
+      source: a folder with config.json, tokenizer.json, model.safetensors (optional).
+
+    Returns:
+      A Decoder. Raises ModelNotFoundError (with how to get a model) when the files are missing.
+    """
+    path = resolve_decoder_dir(source)
+    config = read_decoder_config(path)
+    params = params_from_gpt2(read_gpt2_weights(path))
+    tokenizer = BPETokenizer(path / "tokenizer.json", buckets_for(config.n_positions)[-1])
+    return Decoder(config, params, tokenizer, path)
