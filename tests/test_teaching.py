@@ -176,3 +176,28 @@ def test_sentence_vectors_from_the_real_model():
     assert np.all(np.abs(vecs.x.mean(axis=1)) < 0.2) and np.all(np.isfinite(vecs.x))
     s = attention_steps(vecs.x, *projections(384, 32, seed=0))
     assert reference_difference(s) < 1e-5
+
+
+def test_biases_shift_q_k_v_and_default_to_zero():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 7)).astype(np.float32)
+    w = projections(7, 3, seed=1)
+    b = tuple(rng.standard_normal(3).astype(np.float32) for _ in range(3))
+    plain, biased = attention_steps(x, *w), attention_steps(x, *w, biases=b)
+    assert all(np.all(z == 0) for z in (plain.b_q, plain.b_k, plain.b_v))
+    np.testing.assert_allclose(biased.q, x @ w[0] + b[0], atol=1e-5)
+    np.testing.assert_allclose(biased.v, x @ w[2] + b[2], atol=1e-5)
+    assert reference_difference(biased) < 1e-5 and plain.projected is None
+    w_o = rng.standard_normal((3, 7)).astype(np.float32)
+    with_o = attention_steps(x, *w, biases=b, w_o=w_o)
+    np.testing.assert_allclose(with_o.projected, with_o.output @ w_o, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("t", [1, 15, 16, 17, 33])
+def test_padding_to_buckets_changes_nothing(t):
+    # lengths on both sides of a padding bucket; d_k 5 and d_model 9 are padded too
+    s = _steps(t=t, d=9, h=5, seed=t, is_causal=t % 2 == 1)
+    assert s.weights.shape == (t, t) and s.q.shape == (t, 5)
+    np.testing.assert_allclose(s.weights.sum(axis=1), 1.0, atol=1e-5)
+    assert reference_difference(s) < 1e-5
+    np.testing.assert_allclose(s.scores, s.q @ s.k.T, rtol=1e-4, atol=1e-4)

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from attn_jax.kernels.plain import _NEG, causal_mask, masked_softmax
+from attn_jax.kernels.plain import _NEG, masked_softmax
 
 
 @dataclass(frozen=True)
 class AttentionSteps:
     """Every matrix of single-head attention, as numpy (T tokens, D model dim, H head dim)."""
 
-    x: np.ndarray  # [T,D] token vectors
+    x: np.ndarray  # [T,D] token vectors entering the head
     w_q: np.ndarray  # [D,H]
     w_k: np.ndarray  # [D,H]
     w_v: np.ndarray  # [D,Hv]
-    q: np.ndarray  # [T,H] = X·W_Q
-    k: np.ndarray  # [T,H] = X·W_K
-    v: np.ndarray  # [T,Hv] = X·W_V
+    b_q: np.ndarray  # [H] biases (zero for random weights)
+    b_k: np.ndarray  # [H]
+    b_v: np.ndarray  # [Hv]
+    q: np.ndarray  # [T,H] = X·W_Q + b_Q
+    k: np.ndarray  # [T,H] = X·W_K + b_K
+    v: np.ndarray  # [T,Hv] = X·W_V + b_V
     scores: np.ndarray  # [T,T] = Q·Kᵀ
     scaled: np.ndarray  # [T,T] = Q·Kᵀ / (√H · temperature)
     masked: np.ndarray  # [T,T] scaled, with -inf where masked (shown as such)
@@ -30,29 +32,63 @@ class AttentionSteps:
     output: np.ndarray  # [T,Hv] = weights·V
     mask: np.ndarray  # [T,T] bool, True = may attend
     scale: float  # 1/(√H · temperature)
+    w_o: np.ndarray | None = None  # [Hv,D] the head's rows of the output projection (models)
+    projected: np.ndarray | None = None  # [T,D] = output·W_O[head rows]: the head's share
 
 
-@functools.partial(jax.jit, static_argnames=("is_causal",))
-def _steps(x, w_q, w_k, w_v, mask, scale, is_causal):
-    q, k, v = x @ w_q, x @ w_k, x @ w_v  # [T,H], [T,H], [T,Hv]
-    scores = q @ k.T  # [T,T]
+_T_BUCKETS = (16, 32, 64, 128, 256)  # padded lengths: a new T inside a bucket reuses a compile
+_H_BUCKETS = (8, 64, 128, 256)  # padded head (and small model) dims: d_k 2..64 -> 2 compiles
+
+
+def _bucket(n: int, buckets: tuple[int, ...]) -> int:
+    """The smallest bucket >= n; beyond the last, the next multiple of it."""
+    fit = [b for b in buckets if b >= n]
+    return fit[0] if fit else -(-n // buckets[-1]) * buckets[-1]
+
+
+def _pad(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`a` in the top-left corner of zeros of `shape` (zeros change no product)."""
+    out = np.zeros(shape, a.dtype)
+    out[tuple(slice(0, n) for n in a.shape)] = a
+    return out
+
+
+@jax.jit
+def _steps(x, w_q, w_k, w_v, b_q, b_k, b_v, mask, scale):
+    """Padded single-head attention: x [P,Dp], w [Dp,Hp], b [Hp], mask [P,P] (False = pad)."""
+    q, k, v = x @ w_q + b_q, x @ w_k + b_k, x @ w_v + b_v  # [P,Hp] each
+    scores = q @ k.T  # [P,P]
     scaled = scores * scale
-    t = x.shape[0]
-    full = jnp.ones((t, t), jnp.bool_) if mask is None else mask
-    full = jnp.logical_and(full, causal_mask(t, t)) if is_causal else full
-    masked = jnp.where(full, scaled, _NEG)
-    weights = masked_softmax(scaled, full)
-    return q, k, v, scores, scaled, masked, weights, weights @ v, full
+    masked = jnp.where(mask, scaled, _NEG)
+    weights = masked_softmax(scaled, mask)  # padded rows and keys: exactly 0
+    return q, k, v, scores, scaled, masked, weights, weights @ v
 
 
-def attention_steps(x, w_q, w_k, w_v, *, is_causal=False, temperature=1.0, mask=None):
+def _padded_steps(x, w_q, w_k, w_v, biases, full, scale):
+    """Run `_steps` on shapes padded to buckets; returns the numpy results cut back."""
+    (t, d), h, hv = x.shape, w_q.shape[1], w_v.shape[1]
+    p, dp = _bucket(t, _T_BUCKETS), _bucket(d, _H_BUCKETS)
+    hp = _bucket(max(h, hv), _H_BUCKETS)
+    args = (_pad(x, (p, dp)), *(_pad(w, (dp, hp)) for w in (w_q, w_k, w_v)))
+    args += (*(_pad(b, (hp,)) for b in biases), _pad(full, (p, p)))
+    with jax.default_matmul_precision("highest"):  # full float32 on every backend
+        out = _steps(*args, jnp.float32(scale))
+    cut = (h, h, hv, t, t, t, t, hv)
+    return [np.asarray(a)[:t, :c] for a, c in zip(out, cut, strict=True)]
+
+
+def attention_steps(
+    x, w_q, w_k, w_v, *, is_causal=False, temperature=1.0, mask=None, biases=None, w_o=None
+):
     """Single-head attention with every step returned.
 
-    weights = softmax(X·W_Q (X·W_K)ᵀ / (√H · temperature)), output = weights · X·W_V.
+    weights = softmax((X·W_Q + b_Q)(X·W_K + b_K)ᵀ / (√H · temperature)), output = weights·V.
 
     Args:
       x: [T,D]; w_q, w_k: [D,H]; w_v: [D,Hv]; mask: optional bool [T,T], True = may attend.
       temperature: > 0; above 1 flattens the softmax, below 1 sharpens it.
+      biases: optional (b_q [H], b_k [H], b_v [Hv]); zeros when None.
+      w_o: optional [Hv,D] output-projection rows of this head: fills `projected`.
 
     Returns:
       AttentionSteps (numpy, float32); masked logits are -inf in `masked`.
@@ -64,13 +100,22 @@ def attention_steps(x, w_q, w_k, w_v, *, is_causal=False, temperature=1.0, mask=
         raise ValueError(f"w_v must be [D,Hv], got {w_v.shape}")
     if not temperature > 0:
         raise ValueError("temperature must be > 0")
-    scale = float(1.0 / (np.sqrt(w_q.shape[1]) * temperature))
-    out = _steps(x, w_q, w_k, w_v, mask, jnp.float32(scale), bool(is_causal))
-    q, k, v, scores, scaled, masked, weights, output, full = (np.asarray(a) for a in out)
-    masked = np.where(full, masked, -np.inf).astype(np.float32)
-    return AttentionSteps(
-        x, w_q, w_k, w_v, q, k, v, scores, scaled, masked, weights, output, full, scale
+    t, h, hv = x.shape[0], w_q.shape[1], w_v.shape[1]
+    zeros = (np.zeros(h), np.zeros(h), np.zeros(hv))
+    biases = tuple(np.asarray(b, np.float32).reshape(-1) for b in (biases or zeros))
+    full = np.ones((t, t), bool) if mask is None else np.asarray(mask, bool).reshape(t, t)
+    full = full & np.tri(t, dtype=bool) if is_causal else full
+    scale = float(1.0 / (np.sqrt(h) * temperature))
+    q, k, v, scores, scaled, masked, weights, output = _padded_steps(
+        x, w_q, w_k, w_v, biases, full, scale
     )
+    masked = np.where(full, masked, -np.inf).astype(np.float32)
+    w_o = None if w_o is None else np.asarray(w_o, np.float32)
+    projected = None if w_o is None else output @ w_o  # [T,D]
+    return AttentionSteps(
+        x, w_q, w_k, w_v, *biases, q, k, v, scores, scaled, masked, weights, output, full,
+        scale, w_o, projected,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

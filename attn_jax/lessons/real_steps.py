@@ -1,0 +1,108 @@
+"""One head of a trained model, step by step: the real X, W_Q, W_K, W_V, biases and W_O.
+
+Works for any model object with the fused layout both our models use (duck-typed):
+`params["layers"][l]` holds w_qkv [D,3D] and b_qkv [3D] (columns Q | K | V, head n at
+n·H:(n+1)·H inside each) and w_o [D,D] (rows of head n at n·H:(n+1)·H); `config.head_dim`;
+`run(text)` returns tokens, attentions [L,N,T,T], queries and keys [L,N,T,H] and
+hidden_states [L+1,T,D]. A pre-LayerNorm block (GPT-2: an "ln_1" in the layer) normalises
+the residual stream before the head, and such a decoder is causal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from attn_jax.lessons.steps import AttentionSteps, attention_steps
+
+
+def model_params(model) -> dict:
+    """The model's weights dict (`params`, or the encoder's `_params`)."""
+    params = getattr(model, "params", None)
+    return params if params is not None else model._params
+
+
+def is_causal(model) -> bool:
+    """True for a decoder (GPT-2 layout: token table `wte` in its params), else False."""
+    return bool(getattr(model, "is_causal", "wte" in model_params(model)))
+
+
+def head_slices(model, layer: int, head: int) -> dict[str, np.ndarray]:
+    """One head's trained projections: w_q w_k w_v [D,H], b_q b_k b_v [H], w_o [H,D]."""
+    p = model_params(model)["layers"][layer]
+    w, b = np.asarray(p["w_qkv"], np.float32), np.asarray(p["b_qkv"], np.float32)
+    d, h = w.shape[0], int(model.config.head_dim)
+    if not 0 <= head < d // h:
+        raise ValueError(f"head {head} is outside 0..{d // h - 1}")
+    cols = slice(head * h, (head + 1) * h)
+    out = {"w_o": np.asarray(p["w_o"], np.float32)[cols]}  # [H,D]
+    for i, name in enumerate("qkv"):
+        out[f"w_{name}"] = w[:, i * d : (i + 1) * d][:, cols]  # [D,H]
+        out[f"b_{name}"] = b[i * d : (i + 1) * d][cols]  # [H]
+    return out
+
+
+def _eps(config) -> float:
+    return float(getattr(config, "layer_norm_eps", getattr(config, "layer_norm_epsilon", 1e-5)))
+
+
+def head_input(model, hidden: np.ndarray, layer: int) -> np.ndarray:
+    """X entering the attention of `layer`: the residual stream, LayerNormed first in a
+    pre-LN block (GPT-2's ln_1); hidden [T,D] -> x [T,D] float32."""
+    x = np.asarray(hidden, np.float64)
+    p = model_params(model)["layers"][layer]
+    if "ln_1" in p:
+        gain, bias = (np.asarray(a, np.float64) for a in p["ln_1"])
+        mean = x.mean(axis=-1, keepdims=True)
+        var = np.square(x - mean).mean(axis=-1, keepdims=True)
+        x = (x - mean) / np.sqrt(var + _eps(model.config)) * gain + bias
+    return x.astype(np.float32)
+
+
+def model_attention_steps(model, text: str, layer: int, head: int, *, run=None) -> AttentionSteps:
+    """The single-head steps of a trained model's `layer`, `head` on `text`.
+
+    x = the hidden state entering that layer [T,D]; q = x·W_Q + b_Q (likewise k, v) with that
+    head's slices of the trained projections; scores, scaled (÷√H), weights, output = A·V
+    [T,H], and projected = output·W_O[head rows] [T,D], the head's share of the attention
+    output added to the residual stream (before W_O's bias, shared by all heads).
+
+    Args:
+      model: an Encoder or a Decoder (see the module docstring).
+      text: the sentence. layer, head: 0-based.
+      run: the model's output for `text` when already computed (saves a forward pass).
+
+    Returns:
+      AttentionSteps whose weights equal run.attentions[layer, head] and whose q, k equal
+      run.queries / run.keys [layer, head] (to float32 rounding).
+    """
+    out = model.run(text) if run is None else run
+    n_layers = out.attentions.shape[0]
+    if not 0 <= layer < n_layers:
+        raise ValueError(f"layer {layer} is outside 0..{n_layers - 1}")
+    w = head_slices(model, layer, head)
+    x = head_input(model, out.hidden_states[layer], layer)
+    return attention_steps(
+        x,
+        w["w_q"],
+        w["w_k"],
+        w["w_v"],
+        is_causal=is_causal(model),
+        biases=(w["b_q"], w["b_k"], w["b_v"]),
+        w_o=w["w_o"],
+    )
+
+
+def model_differences(steps: AttentionSteps, run, layer: int, head: int) -> dict[str, float]:
+    """max |steps − model| for the weights, queries, keys (and values when the run has them)."""
+    pairs = {
+        "weights": (steps.weights, run.attentions[layer, head]),
+        "queries": (steps.q, run.queries[layer, head]),
+        "keys": (steps.k, run.keys[layer, head]),
+    }
+    values = getattr(run, "values", None)
+    if values is not None and values.shape[1] == run.attentions.shape[1]:  # one K/V per head
+        pairs["values"] = (steps.v, values[layer, head])
+    return {
+        name: float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
+        for name, (a, b) in pairs.items()
+    }
