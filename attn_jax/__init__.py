@@ -22,6 +22,7 @@ from attn_jax.kernels import (
     multi_head_attention,
     split_heads,
 )
+from attn_jax.lessons.real_steps import model_attention_steps
 from attn_jax.lessons.steps import AttentionSteps, attention_steps
 from attn_jax.models import Encoder, EncoderOutput, ModelConfig, ModelNotFoundError, load_model
 
@@ -40,6 +41,7 @@ __all__ = [
     "masked_softmax",
     "memory_efficient_attention",
     "merge_heads",
+    "model_attention_steps",
     "multi_head_attention",
     "split_heads",
 ]
