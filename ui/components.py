@@ -51,8 +51,9 @@ PAGES = [
     ),
 ]
 # URL keys that travel with a link from one page to another (Streamlit drops the query
-# string on a page switch).
+# string on a page switch), and the pages that read them.
 CARRIED_KEYS = ("text",)
+TAKES_TEXT = {"pages/1_concept.py", "pages/2_math.py", "pages/3_multihead.py"}
 tune_malloc()  # on import, before the model and the first compiles allocate
 
 
@@ -98,7 +99,8 @@ def navigation() -> None:
     carried = carried_params()
     st.page_link(HOME[0], label=HOME[1], icon=HOME[2])
     for path, label, icon, _ in PAGES:
-        st.page_link(path, label=label, icon=icon, query_params=carried or None)
+        carry = carried if path in TAKES_TEXT else {}
+        st.page_link(path, label=label, icon=icon, query_params=carry or None)
 
 
 def sidebar() -> None:

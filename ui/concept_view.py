@@ -88,8 +88,16 @@ def head_picker(out) -> tuple[int, int, int]:
         positions,
         format_func=lambda i: labels[i],
         key=QUERY.widget,
+        persist_state="page",
     )
-    mode = c2.radio("Head", list(MODES), format_func=MODES.get, key=MODE.widget, horizontal=True)
+    mode = c2.radio(
+        "Head",
+        list(MODES),
+        format_func=MODES.get,
+        key=MODE.widget,
+        horizontal=True,
+        persist_state="page",
+    )
     if mode == "find":
         _valid_position(TARGET, len(tokens), explore.default_target(maps, tokens, query))
         target = st.selectbox(
@@ -97,6 +105,7 @@ def head_picker(out) -> tuple[int, int, int]:
             positions,
             format_func=lambda i: labels[i],
             key=TARGET.widget,
+            persist_state="page",
         )
         hits = explore.heads_linking(maps, query, target)
         layer, head = hits[0].layer, hits[0].head
@@ -112,8 +121,8 @@ def head_picker(out) -> tuple[int, int, int]:
         value = st.session_state.get(p.widget)
         st.session_state[p.widget] = min(default, hi - 1) if value is None else min(value, hi - 1)
     c3, c4 = st.columns(2)
-    layer = c3.slider("Layer", 0, maps.shape[0] - 1, key=LAYER.widget)
-    head = c4.slider("Head", 0, maps.shape[1] - 1, key=HEAD.widget)
+    layer = c3.slider("Layer", 0, maps.shape[0] - 1, key=LAYER.widget, persist_state="page")
+    head = c4.slider("Head", 0, maps.shape[1] - 1, key=HEAD.widget, persist_state="page")
     return query, layer, head
 
 
