@@ -48,12 +48,41 @@ def causal_mask(t: int, s: int) -> jax.Array:
     return jnp.tril(jnp.ones((t, s), dtype=jnp.bool_))
 
 
-def _combined_mask(mask, is_causal: bool, t: int, s: int):
-    """Merge a user mask with the causal mask; None when nothing is masked."""
+def window_mask(t: int, s: int, local_window_size: tuple[int, int]) -> jax.Array:
+    """Boolean [T,S] band, True where query i may see key j: i - left <= j <= i + right."""
+    left, right = local_window_size
+    i, j = jnp.arange(t)[:, None], jnp.arange(s)[None, :]
+    return (j >= i - left) & (j <= i + right)
+
+
+def check_window(local_window_size) -> tuple[int, int] | None:
+    """(left, right) as ints >= 0 (an int w means (w, w)), or None for no window."""
+    if local_window_size is None:
+        return None
+    if isinstance(local_window_size, int | np.integer):
+        local_window_size = (local_window_size, local_window_size)
+    try:
+        left, right = (int(w) for w in local_window_size)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"local_window_size must be (left, right), got {local_window_size!r}"
+        ) from None
+    if left < 0 or right < 0:
+        raise ValueError(f"local_window_size must be >= 0, got {(left, right)}")
+    return left, right
+
+
+def _combined_mask(mask, is_causal: bool, t: int, s: int, window=None):
+    """Merge a user mask with the causal mask and the window band; None when nothing is masked."""
     if is_causal:
-        causal = causal_mask(t, s)
-        return causal if mask is None else jnp.logical_and(mask, causal)
+        mask = _both(mask, causal_mask(t, s))
+    if window is not None:
+        mask = _both(mask, window_mask(t, s, window))
     return mask
+
+
+def _both(mask, extra):
+    return extra if mask is None else jnp.logical_and(mask, extra)
 
 
 def masked_softmax(logits: jax.Array, mask=None) -> jax.Array:
@@ -87,15 +116,16 @@ def _logits(q, k, bias, scale):
     return logits
 
 
-@functools.partial(jax.jit, static_argnames=("is_causal", "scale"))
-def _weights(q, k, mask, bias, is_causal, scale):
+@functools.partial(jax.jit, static_argnames=("is_causal", "scale", "window"))
+def _weights(q, k, mask, bias, is_causal, scale, window=None):
     logits = _logits(q, k, bias, scale)  # [B,N,T,S]
-    return masked_softmax(logits, _combined_mask(mask, is_causal, q.shape[1], k.shape[1]))
+    mask = _combined_mask(mask, is_causal, q.shape[1], k.shape[1], window)
+    return masked_softmax(logits, mask)
 
 
-@functools.partial(jax.jit, static_argnames=("is_causal", "scale"))
-def _attention(q, k, v, mask, bias, is_causal, scale):
-    weights = _weights(q, k, mask, bias, is_causal, scale)  # [B,N,T,S] float32
+@functools.partial(jax.jit, static_argnames=("is_causal", "scale", "window"))
+def _attention(q, k, v, mask, bias, is_causal, scale, window=None):
+    weights = _weights(q, k, mask, bias, is_causal, scale, window)  # [B,N,T,S] float32
     v_t = jnp.swapaxes(repeat_kv(v, q.shape[2]), 1, 2)  # [B,N,S,H]
     out = jnp.einsum("BNTS,BNSH->BNTH", weights.astype(v.dtype), v_t)  # [B,N,T,H]
     return jnp.swapaxes(out, 1, 2).astype(q.dtype)  # [B,T,N,H]
@@ -105,7 +135,9 @@ def _scale(scale, head_dim: int) -> float:
     return float(1.0 / np.sqrt(head_dim)) if scale is None else float(scale)
 
 
-def attention_weights(q, k, *, mask=None, bias=None, is_causal=False, scale=None) -> jax.Array:
+def attention_weights(
+    q, k, *, mask=None, bias=None, is_causal=False, scale=None, local_window_size=None
+) -> jax.Array:
     """Attention weights softmax(q·kᵀ·scale + bias) with masking.
 
     Args:
@@ -114,16 +146,22 @@ def attention_weights(q, k, *, mask=None, bias=None, is_causal=False, scale=None
       bias: added to the scaled logits, broadcastable to [B,N,T,S].
       is_causal: query i sees only keys 0..i.
       scale: multiplies the logits; default 1/sqrt(H).
+      local_window_size: (left, right), or w for (w, w): query i sees only keys
+        i-left … i+right (a sliding window, as in `jax.nn.dot_product_attention`); combines
+        with `is_causal` and `mask`.
 
     Returns:
       weights [B,N,T,S] in float32; each row sums to 1, a fully masked row is all 0.
     """
     q, k = jnp.asarray(q), jnp.asarray(k)
     _check(q, k, mask=mask, bias=bias)
-    return _weights(q, k, mask, bias, bool(is_causal), _scale(scale, q.shape[-1]))
+    window = check_window(local_window_size)
+    return _weights(q, k, mask, bias, bool(is_causal), _scale(scale, q.shape[-1]), window)
 
 
-def attention(q, k, v, *, mask=None, bias=None, is_causal=False, scale=None) -> jax.Array:
+def attention(
+    q, k, v, *, mask=None, bias=None, is_causal=False, scale=None, local_window_size=None
+) -> jax.Array:
     """Scaled dot-product attention, softmax(q·kᵀ·scale + bias)·v.
 
     Same arguments as `attention_weights`, plus v: values [B,S,K,H].
@@ -134,4 +172,6 @@ def attention(q, k, v, *, mask=None, bias=None, is_causal=False, scale=None) -> 
     """
     q, k, v = jnp.asarray(q), jnp.asarray(k), jnp.asarray(v)
     _check(q, k, v, mask=mask, bias=bias)
-    return _attention(q, k, v, mask, bias, bool(is_causal), _scale(scale, q.shape[-1]))
+    window = check_window(local_window_size)
+    scale = _scale(scale, q.shape[-1])
+    return _attention(q, k, v, mask, bias, bool(is_causal), scale, window)
