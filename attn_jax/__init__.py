@@ -15,12 +15,16 @@ from attn_jax.kernels import (
     attention,
     attention_weights,
     causal_mask,
+    decode_attention,
     kv_group_of,
     masked_softmax,
     memory_efficient_attention,
     merge_heads,
     multi_head_attention,
+    ring_attention,
+    sequence_sharding,
     split_heads,
+    window_mask,
 )
 from attn_jax.lessons.real_steps import model_attention_steps
 from attn_jax.lessons.steps import AttentionSteps, attention_steps
@@ -36,6 +40,7 @@ __all__ = [
     "attention_steps",
     "attention_weights",
     "causal_mask",
+    "decode_attention",
     "kv_group_of",
     "load_model",
     "masked_softmax",
@@ -43,5 +48,8 @@ __all__ = [
     "merge_heads",
     "model_attention_steps",
     "multi_head_attention",
+    "ring_attention",
+    "sequence_sharding",
     "split_heads",
+    "window_mask",
 ]
