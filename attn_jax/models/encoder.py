@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from attn_jax.kernels.plain import attention_weights
+from attn_jax.kernels.plain import attention_weights, repeat_kv
 from attn_jax.models.files import (
     WORD_EMBEDDINGS,
     ModelNotFoundError,
@@ -47,6 +47,12 @@ class ModelConfig:
     vocab_size: int = 30522
     max_positions: int = 512
     layer_norm_eps: float = 1e-12
+    n_kv_heads: int | None = None  # K/V heads K; None: one per query head (MHA)
+
+    @property
+    def kv_heads(self) -> int:
+        """K, the number of key/value heads (N unless the model is grouped-query)."""
+        return self.n_kv_heads or self.n_heads
 
     @classmethod
     def from_dict(cls, cfg: dict) -> ModelConfig:
@@ -74,9 +80,10 @@ class EncoderOutput:
     input_ids: np.ndarray  # int32 [T]
     attentions: np.ndarray  # float32 [L,N,T,T]
     queries: np.ndarray  # float32 [L,N,T,H] after projection + bias
-    keys: np.ndarray  # float32 [L,N,T,H]
+    keys: np.ndarray  # float32 [L,K,T,H] (K = N unless grouped-query)
     hidden_states: np.ndarray  # float32 [L+1,T,D]: embeddings, then each layer's output
     truncated: bool  # the text had more than max_tokens pieces and was cut
+    values: np.ndarray | None = None  # float32 [L,K,T,H] after projection + bias
 
 
 def _params(w: dict[str, np.ndarray], cfg: ModelConfig) -> dict:
@@ -118,16 +125,17 @@ def _layer_norm(x, gain_bias, eps: float):
 
 
 def _layer(x, p, key_mask, cfg: ModelConfig):
-    """One BERT layer on x [T,D]; returns (x [T,D], weights [N,T,T], q [T,N,H], k [T,N,H])."""
-    t, n, h = x.shape[0], cfg.n_heads, cfg.head_dim
-    qkv = x @ p["w_qkv"] + p["b_qkv"]  # [T,3D]
-    q, k, v = (a.reshape(1, t, n, h) for a in jnp.split(qkv, 3, axis=-1))  # [B=1,T,N,H]
-    weights = attention_weights(q, k, mask=key_mask)  # [1,N,T,S]
-    ctx = jnp.einsum("BNTS,BSNH->BTNH", weights, v).reshape(t, n * h)  # [T,D]
+    """One BERT layer on x [T,D]; returns (x [T,D], weights [N,T,T], q [T,N,H], k, v [T,K,H])."""
+    t, n, h, kv = x.shape[0], cfg.n_heads, cfg.head_dim, cfg.kv_heads
+    qkv = x @ p["w_qkv"] + p["b_qkv"]  # [T,N·H+2·K·H]
+    q, k, v = jnp.split(qkv, [n * h, (n + kv) * h], axis=-1)
+    q, k, v = q.reshape(1, t, n, h), k.reshape(1, t, kv, h), v.reshape(1, t, kv, h)  # [B=1,T,·,H]
+    weights = attention_weights(q, k, mask=key_mask)  # [1,N,T,S]; K < N: grouped-query
+    ctx = jnp.einsum("BNTS,BSNH->BTNH", weights, repeat_kv(v, n)).reshape(t, n * h)  # [T,D]
     x = _layer_norm(x + ctx @ p["w_o"] + p["b_o"], p["ln1"], cfg.layer_norm_eps)
     ff = jax.nn.gelu(x @ p["w_1"] + p["b_1"], approximate=False)  # [T,F]
     x = _layer_norm(x + ff @ p["w_2"] + p["b_2"], p["ln2"], cfg.layer_norm_eps)
-    return x, weights[0], q[0], k[0]
+    return x, weights[0], q[0], k[0], v[0]
 
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
@@ -135,20 +143,27 @@ def _forward(params, words, n_valid, cfg: ModelConfig):
     """Encoder on word embeddings [P,D] padded to a bucket, n_valid real tokens.
 
     Returns:
-      attentions [L,N,P,P], queries [L,N,P,H], keys [L,N,P,H], hidden [L+1,P,D].
+      attentions [L,N,P,P], queries [L,N,P,H], keys [L,K,P,H], hidden [L+1,P,D],
+      values [L,K,P,H].
     """
     p_len = words.shape[0]
     x = words + params["pos"][:p_len] + params["type0"]  # [P,D]
     x = _layer_norm(x, params["ln"], cfg.layer_norm_eps)
     key_mask = (jnp.arange(p_len) < n_valid)[None, None, None, :]  # [B,1,1,S] True = real
-    hidden, atts, qs, ks = [x], [], [], []
+    hidden, atts, qs, ks, vs = [x], [], [], [], []
     for layer in params["layers"]:
-        x, weights, q, k = _layer(x, layer, key_mask, cfg)
+        x, weights, q, k, v = _layer(x, layer, key_mask, cfg)
         hidden.append(x)
         atts.append(weights)
         qs.append(q.transpose(1, 0, 2))  # [N,P,H]
-        ks.append(k.transpose(1, 0, 2))
-    return jnp.stack(atts), jnp.stack(qs), jnp.stack(ks), jnp.stack(hidden)
+        ks.append(k.transpose(1, 0, 2))  # [K,P,H]
+        vs.append(v.transpose(1, 0, 2))
+    return jnp.stack(atts), jnp.stack(qs), jnp.stack(ks), jnp.stack(hidden), jnp.stack(vs)
+
+
+def _own_jit():
+    """A new jit of the forward pass: its caches go when it does."""
+    return jax.jit(lambda *args, **kw: _forward.__wrapped__(*args, **kw), static_argnames="cfg")
 
 
 def bucket_for(n_tokens: int) -> int:
@@ -161,7 +176,19 @@ class Encoder:
 
     max_tokens = BUCKETS[-1]
 
-    def __init__(self, config: ModelConfig, params: dict, word_table, tokenizer, source_label: str):
+    def __init__(
+        self,
+        config: ModelConfig,
+        params: dict,
+        word_table,
+        tokenizer,
+        source_label: str,
+        *,
+        own_jit: bool = False,
+    ):
+        """`own_jit`: compile with a jit of its own, so that JAX's caches keep nothing of it
+        once it is dropped (for a derived model used briefly, such as a grouped-query one)."""
+        self._forward = _own_jit() if own_jit else _forward
         self.config = config
         self.source_label = source_label
         self._params = params
@@ -182,7 +209,7 @@ class Encoder:
                     # full float32 matmuls also on GPU/TPU (their default is TF32/bf16 passes),
                     # so every backend matches the reference implementation
                     with jax.default_matmul_precision("highest"):
-                        lowered = _forward.lower(self._params, words, n, cfg=self.config)
+                        lowered = self._forward.lower(self._params, words, n, cfg=self.config)
                     fn = lowered.compile()
                     self._compiled[bucket] = fn
         return fn
@@ -203,7 +230,7 @@ class Encoder:
         bucket = bucket_for(t)
         ids = np.zeros(bucket, np.int32)
         ids[:t] = pieces.ids
-        atts, qs, ks, hidden = self.forward_padded(ids, t)
+        atts, qs, ks, hidden, vs = self._padded(ids, t)
         return EncoderOutput(
             text=text,
             tokens=pieces.tokens,
@@ -213,7 +240,13 @@ class Encoder:
             keys=np.asarray(ks)[:, :, :t].copy(),
             hidden_states=np.asarray(hidden)[:, :t].copy(),
             truncated=pieces.truncated,
+            values=np.asarray(vs)[:, :, :t].copy(),
         )
+
+    def _padded(self, ids: np.ndarray, n_valid: int):
+        """forward_padded's arrays, then values [L,K,P,H]."""
+        words = np.asarray(self._word_table[ids], np.float32)  # [P,D], only these rows read
+        return self._executable(len(ids))(self._params, words, np.int32(n_valid))
 
     def forward_padded(self, ids: np.ndarray, n_valid: int):
         """The bucket's compiled pass on ids [P] (P a bucket) with n_valid real tokens.
@@ -221,8 +254,13 @@ class Encoder:
         Returns:
           device arrays: attentions [L,N,P,P], queries, keys [L,N,P,H], hidden [L+1,P,D].
         """
-        words = np.asarray(self._word_table[ids], np.float32)  # [P,D], only these rows read
-        return self._executable(len(ids))(self._params, words, np.int32(n_valid))
+        return self._padded(ids, n_valid)[:4]
+
+    def output_weights(self) -> np.ndarray:
+        """W_O split by the head whose output it reads: [L,N,H,D] (rows n·H:(n+1)·H of W_O)."""
+        cfg = self.config
+        shape = (cfg.n_heads, cfg.head_dim, cfg.d_model)
+        return np.stack([np.asarray(p["w_o"]).reshape(shape) for p in self._params["layers"]])
 
     def embed(self, text: str) -> tuple[list[str], np.ndarray]:
         """The embedding layer's output (after its LayerNorm): (tokens, x [T,D])."""
