@@ -26,7 +26,9 @@ from attn_jax.kernels import (
     split_heads,
     window_mask,
 )
+from attn_jax.lessons.gqa import grouped_query
 from attn_jax.lessons.real_steps import model_attention_steps
+from attn_jax.lessons.rollout import rollout
 from attn_jax.lessons.steps import AttentionSteps, attention_steps
 from attn_jax.models import Encoder, EncoderOutput, ModelConfig, ModelNotFoundError, load_model
 
@@ -41,6 +43,7 @@ __all__ = [
     "attention_weights",
     "causal_mask",
     "decode_attention",
+    "grouped_query",
     "kv_group_of",
     "load_model",
     "masked_softmax",
@@ -49,6 +52,7 @@ __all__ = [
     "model_attention_steps",
     "multi_head_attention",
     "ring_attention",
+    "rollout",
     "sequence_sharding",
     "split_heads",
     "window_mask",
