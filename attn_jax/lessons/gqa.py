@@ -1,0 +1,90 @@
+"""Grouped-query attention made from the real model: the encoder with fewer K/V heads.
+
+The conversion of Ainslie et al. 2023 (GQA), before any uptraining: the K and V projection
+heads of each group of N/K query heads are mean-pooled into one, weights and biases alike.
+The result is a model like the original, run by the same forward pass with K < N. How much
+it changes is measured, not assumed: per-head Jensen-Shannon divergence of its maps from the
+original's, and the cosine similarity of the sentence embeddings (mean of the last hidden
+state over the tokens, as sentence-transformers pools this model).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from attn_jax.lessons.heads import js_divergence
+from attn_jax.models.encoder import Encoder
+
+
+def _pool_heads(w, n_kv: int, head_dim: int):
+    """Mean of each group of heads along the last axis: [..., N·H] -> [..., K·H]."""
+    w = np.asarray(w)
+    n = w.shape[-1] // head_dim
+    grouped = w.reshape(*w.shape[:-1], n_kv, n // n_kv, head_dim)  # [..., K, N/K, H]
+    return grouped.mean(axis=-2).reshape(*w.shape[:-1], n_kv * head_dim)
+
+
+def _pooled_layer(layer: dict, d: int, n_kv: int, head_dim: int) -> dict:
+    """A layer's fused [D, N·H + 2·K·H] Q/K/V matrix with its K and V heads pooled."""
+    w, b = np.asarray(layer["w_qkv"]), np.asarray(layer["b_qkv"])
+    w_q, w_k, w_v = w[:, :d], w[:, d : 2 * d], w[:, 2 * d :]
+    b_q, b_k, b_v = b[:d], b[d : 2 * d], b[2 * d :]
+    pool = [_pool_heads(m, n_kv, head_dim) for m in (w_k, w_v, b_k, b_v)]
+    return layer | {
+        "w_qkv": jnp.asarray(np.concatenate([w_q, pool[0], pool[1]], axis=1)),
+        "b_qkv": jnp.asarray(np.concatenate([b_q, pool[2], pool[3]])),
+    }
+
+
+def grouped_query(encoder: Encoder, n_kv_heads: int) -> Encoder:
+    """The encoder with its K/V heads mean-pooled into `n_kv_heads` groups (no uptraining).
+
+    Args:
+      encoder: a loaded MHA encoder (`attn_jax.load_model()`).
+      n_kv_heads: K, a divisor of the number of heads N (N gives back the same model).
+
+    Returns:
+      a new Encoder (`.run(text)`) sharing the word table and tokenizer; it compiles its own
+      forward pass per length bucket on first use, and frees it when dropped.
+    """
+    cfg = encoder.config
+    if cfg.kv_heads != cfg.n_heads:
+        raise ValueError("grouped_query starts from a multi-head (MHA) encoder")
+    if n_kv_heads < 1 or cfg.n_heads % n_kv_heads:
+        raise ValueError(f"n_kv_heads ({n_kv_heads}) must divide n_heads ({cfg.n_heads})")
+    params = encoder._params
+    layers = [_pooled_layer(p, cfg.d_model, n_kv_heads, cfg.head_dim) for p in params["layers"]]
+    return Encoder(
+        dataclasses.replace(cfg, n_kv_heads=n_kv_heads),
+        params | {"layers": layers},
+        encoder._word_table,
+        encoder._tokenizer,
+        f"{encoder.source_label}, K/V heads pooled to {n_kv_heads}",
+        own_jit=True,
+    )
+
+
+class GQAComparison(NamedTuple):
+    """How a grouped-query model differs from the original on one text."""
+
+    n_kv_heads: int
+    js: np.ndarray  # [L,N] mean over query rows of the JS divergence (nats) from the original
+    mean_js: float  # mean of js
+    embedding_cosine: float  # cosine of the mean-pooled last hidden states
+
+
+def sentence_embedding(hidden_states) -> np.ndarray:
+    """Mean over tokens of the last hidden state: [L+1,T,D] -> [D]."""
+    return np.asarray(hidden_states, dtype=np.float64)[-1].mean(axis=0)
+
+
+def compare(original, grouped, n_kv_heads: int) -> GQAComparison:
+    """Compare two runs of the same text (EncoderOutput-like: attentions, hidden_states)."""
+    js = js_divergence(original.attentions, grouped.attentions).mean(axis=-1)  # [L,N]
+    a, b = sentence_embedding(original.hidden_states), sentence_embedding(grouped.hidden_states)
+    cosine = float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-30))
+    return GQAComparison(int(n_kv_heads), js, float(js.mean()), cosine)
