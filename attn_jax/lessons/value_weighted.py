@@ -29,7 +29,13 @@ def value_norms(values, w_o) -> np.ndarray:
     if v.shape[0] != w.shape[0] or v.shape[-1] != w.shape[2] or n_heads % n_kv:
         raise ValueError(f"values {v.shape} do not fit w_o {w.shape} ([L,K,T,H], [L,N,H,D])")
     v = np.repeat(v, n_heads // n_kv, axis=1)  # [L,N,T,H]
-    return np.linalg.norm(np.einsum("LNTH,LNHD->LNTD", v, w), axis=-1)
+    # one layer at a time: [N,T,D] temporaries instead of [L,N,T,D]
+    return np.stack(
+        [
+            np.linalg.norm(np.einsum("NTH,NHD->NTD", vl, wl), axis=-1)
+            for vl, wl in zip(v, w, strict=True)
+        ]
+    )
 
 
 def value_weighted(attentions, values, w_o) -> np.ndarray:
@@ -41,29 +47,55 @@ def value_weighted(attentions, values, w_o) -> np.ndarray:
       w_o: [L,N,H,D] W_O by head; `Encoder.output_weights()`.
 
     Returns:
-      [L,N,T,S] float64 norms (not weights: rows do not sum to 1; see `row_shares`).
+      [L,N,T,S] norms (not weights: rows do not sum to 1; see `row_shares`), float32 for
+      float32 weights (the size of the maps), else float64.
     """
-    a = np.asarray(attentions, dtype=np.float64)
+    a = np.asarray(attentions)
+    a = a.astype(np.result_type(a.dtype, np.float32), copy=False)
     norms = value_norms(values, w_o)  # [L,N,S]
     if norms.shape != a.shape[:2] + a.shape[-1:]:
         raise ValueError(f"attentions {a.shape} do not fit values/w_o ({norms.shape})")
-    return a * norms[:, :, None, :]
+    return a * norms[:, :, None, :].astype(a.dtype)
 
 
 def row_shares(matrix) -> np.ndarray:
     """Each row divided by its sum (an all-zero row stays zero): norms -> shares of a row."""
-    m = np.asarray(matrix, dtype=np.float64)
+    m = np.asarray(matrix)
+    m = m.astype(np.result_type(m.dtype, np.float32), copy=False)
     total = m.sum(axis=-1, keepdims=True)
     return m / np.where(total > 0, total, 1.0)
 
 
-def special_share(maps, tokens: Sequence[str], special=("[CLS]", "[SEP]")) -> float:
-    """Mean over layers, heads and queries of the share of a row on the `special` tokens.
+def output_weights_of(model) -> np.ndarray:
+    """W_O by head [L,N,H,D] of a model: `output_weights()`, else its `head_weights` slices."""
+    if hasattr(model, "output_weights"):
+        return model.output_weights()
+    cfg = model.config
+    return np.stack(
+        [
+            np.stack([model.head_weights(layer, head)["w_o"] for head in range(cfg.n_heads)])
+            for layer in range(cfg.n_layers)
+        ]
+    )
+
+
+def special_columns(tokens: Sequence[str]) -> np.ndarray:
+    """[T] bool: the marker tokens a model parks attention on: [CLS] and [SEP] in BERT, else
+    the first token (the "attention sink" of causal models, Xiao et al. 2023)."""
+    cols = np.array([tok in ("[CLS]", "[SEP]") for tok in tokens], dtype=bool)
+    if not cols.any() and len(tokens):
+        cols[0] = True
+    return cols
+
+
+def special_share(maps, tokens: Sequence[str], axis=None) -> float | np.ndarray:
+    """Mean share of a row on the marker tokens (`special_columns`).
 
     Args:
-      maps: [...,T,T] rows that sum to 1 (weights, or `row_shares` of value-weighted norms).
+      maps: [L,N,T,T] rows that sum to 1 (weights, or `row_shares` of value-weighted norms).
       tokens: the T tokens.
+      axis: None for one number (mean over layers, heads and queries); 0 for one per layer [L].
     """
     m = np.asarray(maps, dtype=np.float64)
-    cols = np.array([tok in special for tok in tokens])
-    return float(m[..., cols].sum(-1).mean()) if cols.any() else 0.0
+    on = m[..., special_columns(tokens)].sum(-1)  # [L,N,T]
+    return float(on.mean()) if axis is None else on.reshape(on.shape[0], -1).mean(-1)
