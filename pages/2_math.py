@@ -1,32 +1,129 @@
-"""Math: every step of softmax(QKᵀ/√d_k)·V, with real numbers, and why we divide by √d_k."""
+"""Math: softmax(QKᵀ/√d_k)·V step by step, on the trained model's heads or on toy weights;
+click any attention cell to see its arithmetic."""
+
+import dataclasses
+from typing import NamedTuple
 
 import streamlit as st
 
+from attn_jax.lessons import explore, quiz
 from attn_jax.lessons.inputs import MAX_TOKENS, projections, sentence_vectors, toy_inputs
+from attn_jax.lessons.real_steps import model_attention_steps, model_differences, residual_norms
 from attn_jax.lessons.scaling import scaling_experiment
 from attn_jax.lessons.steps import attention_steps, cell_breakdown, reference_difference
 from ui import math_figures as mf
-from ui.components import get_encoder, page_setup, sentence_input
-from ui.concept_content import EXAMPLE
-from ui.figures import weights_bar
+from ui import state
+from ui import url_params as up
+from ui.cell_link import heatmap_picking_cell
+from ui.click_heatmap import clickable_heatmap
+from ui.components import get_encoder, page_setup, run_model, sentence_input
+from ui.concept_content import EXAMPLE, MAX_CHARS
+from ui.figures import PLOTLY_CONFIG
+from ui.quiz import predict_then_reveal
+from ui.text import md_escape, token_labels
 
-page_setup("Math", ":material/calculate:")
+SOURCES = {
+    "model": "The real model",
+    "random": "Random weights",
+    "tiny": "Tiny example (checkable by hand)",
+}
+TABS = {"cell": "Cell, term by term", "qk": "Query · key view", "value": "Value side",
+        "steps": "Every step"}  # fmt: skip
+D_KS, TOY_DKS = [2, 4, 8, 16, 32, 64], [1, 2, 3, 4, 6, 8]
+N_LAYERS, N_HEADS = 6, 12  # all-MiniLM-L6-v2
 
 
-@st.cache_data(max_entries=64, show_spinner="Computing every step …")
-def sentence_steps(text: str, d_k: int, seed: int, causal: bool, tau: float, use_model: bool):
-    """(TokenVectors, AttentionSteps) for a sentence; use_model keys the cache on the model."""
+def _tab_param() -> up.Param:
+    """`view`: the open tab, written as its short name (cell, qk, value, steps)."""
+    by_slug = dict(TABS)
+
+    def read(raw: str) -> str:
+        if raw not in by_slug:
+            raise ValueError("unknown tab")
+        return by_slug[raw]
+
+    slug = {label: s for s, label in TABS.items()}
+    return up.Param("view", TABS["cell"], read, lambda label: slug.get(label, "cell"), "math_view")
+
+
+def _tau_param() -> up.Param:
+    base = up.number("tau", 1.0, 0.1, 4.0, state_key="math_tau")
+    return dataclasses.replace(base, read=lambda raw: round(base.read(raw), 1))  # slider steps
+
+
+encoder = get_encoder()
+available = [s for s in SOURCES if s != "model" or encoder is not None]
+PARAMS = [
+    up.choice("source", available[0], available, state_key="math_source"),
+    up.text("text", EXAMPLE, MAX_CHARS, state_key="math_text"),
+    up.integer("layer", 3, 0, N_LAYERS - 1, state_key="math_layer"),
+    up.integer("head", 1, 0, N_HEADS - 1, state_key="math_head"),
+    up.integer("query", None, 0, 511, state_key="math_query"),
+    up.integer("key", None, 0, 511, state_key="math_key"),
+    _tab_param(),
+    up.choice("step", "softmax", (*mf.STEP_NAMES, mf.MODEL_STEP), state_key="math_step"),
+    up.choice("d_k", 16, D_KS, state_key="math_dk"),
+    up.integer("seed", 0, 0, 9999, state_key="math_seed"),
+    up.flag("causal", False, state_key="math_causal"),
+    _tau_param(),
+    up.choice("toy_t", 4, [3, 4], state_key="math_toy_t"),
+    up.choice("toy_d", 4, [2, 3, 4, 6, 8], state_key="math_toy_d"),
+    up.choice("toy_dk", 4, TOY_DKS, state_key="math_toy_dk"),
+    up.flag("tables", False, state_key="math_tables"),
+]
+arrived = st.query_params.to_dict() != st.session_state.get("_math_seen_url")  # link or edit
+notices = page_setup("Math", ":material/calculate:", page="math", params=PARAMS)
+state.show_notices(notices)
+
+
+class View(NamedTuple):
+    """Everything the numbers depend on (plain values: a cache key)."""
+
+    source: str
+    text: str
+    layer: int = 0
+    head: int = 0
+    d_k: int = 16
+    seed: int = 0
+    causal: bool = False
+    tau: float = 1.0
+    toy_t: int = 4
+    toy_d: int = 4
+
+
+@st.cache_data(max_entries=12, show_spinner="Computing every step …")
+def model_steps(text: str, layer: int, head: int):
+    """(tokens, AttentionSteps, max |steps − model| per quantity) for one head of the model."""
+    out = run_model(text)
+    steps = model_attention_steps(get_encoder(), text, layer, head, run=out)
+    return list(out.tokens), steps, model_differences(steps, out, layer, head)
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing every step …")
+def random_steps(text: str, d_k: int, seed: int, causal: bool, tau: float, use_model: bool):
+    """(tokens, AttentionSteps, notes) for a sentence with seeded random W_Q, W_K, W_V."""
     vecs = sentence_vectors(text, get_encoder() if use_model else None)
     w_q, w_k, w_v = projections(vecs.x.shape[1], d_k, seed)
-    return vecs, attention_steps(vecs.x, w_q, w_k, w_v, is_causal=causal, temperature=tau)
+    steps = attention_steps(vecs.x, w_q, w_k, w_v, is_causal=causal, temperature=tau)
+    return vecs.tokens, steps, {"from_model": vecs.from_model, "n_total": vecs.n_total}
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner=False)
 def toy_steps(n_tokens: int, d_model: int, d_k: int, seed: int, causal: bool, tau: float):
-    """(TokenVectors, AttentionSteps) for the tiny integer example."""
+    """(tokens, AttentionSteps, {}) for the tiny integer example."""
     vecs = toy_inputs(n_tokens, d_model)
     w_q, w_k, w_v = projections(d_model, d_k, seed, integer=True)
-    return vecs, attention_steps(vecs.x, w_q, w_k, w_v, is_causal=causal, temperature=tau)
+    steps = attention_steps(vecs.x, w_q, w_k, w_v, is_causal=causal, temperature=tau)
+    return vecs.tokens, steps, {}
+
+
+def load(view: View):
+    if view.source == "model":
+        return model_steps(view.text, view.layer, view.head)
+    if view.source == "random":
+        args = (view.text, view.d_k, view.seed, view.causal, view.tau, encoder is not None)
+        return random_steps(*args)
+    return toy_steps(view.toy_t, view.toy_d, view.d_k, view.seed, view.causal, view.tau)
 
 
 @st.cache_data(show_spinner="Running the √d_k experiment …")
@@ -34,216 +131,288 @@ def scaling_result(seed: int) -> dict:
     return scaling_experiment(seed=seed)
 
 
-def show_step(fig, latex: str, note: str, table=None) -> None:
-    """A heatmap with its formula beside it, and optionally its numbers below."""
-    left, right = st.columns([3, 2], vertical_alignment="center")
-    left.plotly_chart(fig, width="stretch")
-    right.latex(latex)
-    right.caption(note)
-    if table is not None:
-        st.dataframe(table, width="stretch")
+def sync_url() -> None:
+    """The view into the address bar, remembered so that the next run can tell a visitor's
+    own change from a new link."""
+    state.sync_url()
+    st.session_state["_math_seen_url"] = st.query_params.to_dict()
 
 
+def chart(fig, key: str | None = None) -> None:
+    st.plotly_chart(fig, width="stretch", theme="streamlit", config=PLOTLY_CONFIG, key=key)
+
+
+# ---- inputs ---------------------------------------------------------------------------------
 st.title("The math of self-attention, step by step")
 st.markdown(
-    "Attention turns token vectors **X** into new vectors: each token asks a question "
-    "(query), every token offers a label (key) and a content (value); the answer is a "
-    "weighted mix of values. Every number below is computed live by JAX."
+    "Each token asks a question (query), every token offers a label (key) and a content "
+    "(value); the answer is a weighted mix of values. Every number below is computed live by "
+    "JAX, and on the real model every one of them is the model's own."
 )
 st.latex(r"\mathrm{Attention}(Q,K,V)=\mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right)V")
 
-# ---- inputs -------------------------------------------------------------------------------
-mode = st.radio(
-    "Input",
-    ["A sentence", "Tiny example (checkable by hand)"],
-    horizontal=True,
-    key="math_mode",
-)
-c1, c2, c3, c4 = st.columns(4)
-seed = int(c2.number_input("Seed for W_Q, W_K, W_V", 0, 9999, 0, key="math_seed"))
-causal = c3.toggle("Causal mask (no peeking ahead)", key="math_causal")
-tau = float(c4.slider("Softmax temperature τ", 0.1, 4.0, 1.0, 0.1, key="math_tau"))
-show_tables = st.toggle("Show the numbers as tables", key="math_tables")
+if st.session_state.get("math_source") not in available:
+    st.session_state["math_source"] = available[0]
+source = st.radio(
+    "Input", available, format_func=SOURCES.get, horizontal=True, key="math_source",
+    persist_state="page",
+)  # fmt: skip
+if encoder is None:
+    st.warning(
+        "The model is not installed, so the real-model input is off; the random-weights mode "
+        "uses seeded random token vectors.",
+        icon=":material/warning:",
+    )
 
-if mode == "A sentence":
+if source == "model":
     text = sentence_input("Sentence", EXAMPLE, key="math_text") or EXAMPLE
-    d_k = int(c1.selectbox("d_k (head dim)", [2, 4, 8, 16, 32, 64], index=3, key="math_dk"))
-    use_model = get_encoder() is not None
-    vecs, steps = sentence_steps(text, d_k, seed, causal, tau, use_model)
-    if vecs.from_model:
-        st.caption("X = the output of all-MiniLM-L6-v2's embedding layer (D = 384).")
-    else:
-        st.warning(
-            "Toy mode: the model is missing, so each token gets a seeded random vector "
-            "(D = 384; the same word always gets the same vector).",
+    c1, c2 = st.columns(2)
+    layer = c1.selectbox("Layer", range(N_LAYERS), key="math_layer", persist_state="page")
+    head = c2.selectbox("Head", range(N_HEADS), key="math_head", persist_state="page")
+    view = View("model", text, layer=int(layer), head=int(head), d_k=32)
+    st.info(
+        f"**Mode: the real model.** all-MiniLM-L6-v2, layer {layer}, head {head}: X is the "
+        f"hidden state entering layer {layer} (layer 0: the embeddings); W_Q, W_K, W_V, their "
+        "biases and W_O are this head's trained weights (d_k = 32, no mask, τ = 1).",
+        icon=":material/model_training:",
+    )
+else:
+    c1, c2, c3, c4 = st.columns(4)
+    seed = int(c2.number_input("Seed for W_Q, W_K, W_V", 0, 9999, key="math_seed",
+                               persist_state="page"))  # fmt: skip
+    causal = c3.toggle("Causal mask (no peeking ahead)", key="math_causal", persist_state="page")
+    tau = float(c4.slider("Softmax temperature τ", 0.1, 4.0, step=0.1, key="math_tau",
+                          persist_state="page"))  # fmt: skip
+    if source == "random":
+        text = sentence_input("Sentence", EXAMPLE, key="math_text") or EXAMPLE
+        d_k = int(c1.selectbox("d_k (head dim)", D_KS, key="math_dk", persist_state="page"))
+        view = View("random", text, d_k=d_k, seed=seed, causal=causal, tau=tau)
+        st.info(
+            "**Mode: random weights.** W_Q, W_K, W_V are drawn from the seed (entries "
+            "N(0,1)/√D), not learned, so the weights are often nearly uniform: this mode is for "
+            "the √d_k, mask and temperature lessons.",
             icon=":material/casino:",
         )
-    if vecs.n_total > MAX_TOKENS:
+    else:
+        t1, t2 = st.columns(2)
+        toy_t = int(t1.selectbox("Tokens", [3, 4], key="math_toy_t", persist_state="page"))
+        toy_d = int(t2.selectbox("d_model", [2, 3, 4, 6, 8], key="math_toy_d",
+                                 persist_state="page"))  # fmt: skip
+        d_k = int(c1.selectbox("d_k (head dim)", TOY_DKS, key="math_toy_dk",
+                               persist_state="page"))  # fmt: skip
+        view = View("tiny", "", d_k=d_k, seed=seed, causal=causal, tau=tau, toy_t=toy_t,
+                    toy_d=toy_d)  # fmt: skip
         st.info(
-            f"Only the first {MAX_TOKENS} of {vecs.n_total} tokens are shown.",
-            icon=":material/content_cut:",
+            "**Mode: tiny example.** Small integers everywhere (W entries in {−1, 0, 1}): "
+            "check any cell on paper.",
+            icon=":material/calculate:",
         )
-    st.caption("W_Q, W_K, W_V are random here (entries N(0,1)/√D), not the model's weights.")
-else:
-    t1, t2 = st.columns(2)
-    n_tokens = int(t1.selectbox("Tokens", [3, 4], index=1, key="math_toy_t"))
-    d_model = int(t2.selectbox("d_model", [2, 3, 4, 6, 8], index=2, key="math_toy_d"))
-    d_k = int(c1.selectbox("d_k (head dim)", [1, 2, 3, 4, 6, 8], index=3, key="math_toy_dk"))
-    vecs, steps = toy_steps(n_tokens, d_model, d_k, seed, causal, tau)
-    st.caption("Small integers everywhere (W entries in {−1, 0, 1}): check any cell on paper.")
 
-tokens = vecs.tokens
-n, d = steps.x.shape
-dims, hdims = [str(c) for c in range(d)], [str(c) for c in range(d_k)]
-
-# ---- the pipeline -------------------------------------------------------------------------
-st.header("1 · Token vectors and projections")
-show_step(
-    mf.step_heatmap(steps.x, tokens, dims, title=f"X [T={n}, D={d}]", x_title="dimension"),
-    r"X \in \mathbb{R}^{T \times D}",
-    "One row per token.",
-    mf.matrix_table(steps.x, tokens, dims) if show_tables else None,
-)
-for name, w in (("W_Q", steps.w_q), ("W_K", steps.w_k), ("W_V", steps.w_v)):
-    show_step(
-        mf.step_heatmap(w, dims, hdims, title=f"{name} [D={d}, d_k={d_k}]", x_title="head dim"),
-        rf"{name.replace('_', '_{')}}} \in \mathbb{{R}}^{{D \times d_k}}",
-        "Learned in a real model; drawn from the seed here.",
-        mf.matrix_table(w, dims, hdims) if show_tables else None,
-    )
-
-st.header("2 · Queries, keys, values")
-for name, m in (("Q", steps.q), ("K", steps.k), ("V", steps.v)):
-    show_step(
-        mf.step_heatmap(m, tokens, hdims, title=f"{name} = X·W_{name} [T={n}, d_k={d_k}]"),
-        rf"{name} = X W_{name}",
-        f"Row i of {name} belongs to token i.",
-        mf.matrix_table(m, tokens, hdims) if show_tables else None,
-    )
-
-st.header("3 · Scores, scaling, mask, softmax, output")
-key_axis = dict(x_title="key", y_title="query")
-show_step(
-    mf.step_heatmap(steps.scores, tokens, tokens, title=f"QKᵀ [T={n}, S={n}]", **key_axis),
-    r"S = Q K^\top,\quad S_{ij} = q_i \cdot k_j",
-    "How well query i matches key j.",
-    mf.matrix_table(steps.scores, tokens, tokens) if show_tables else None,
-)
-show_step(
-    mf.step_heatmap(
-        steps.scaled, tokens, tokens, title=f"QKᵀ / (√d_k·τ) [T={n}, S={n}]", **key_axis
-    ),
-    rf"\frac{{QK^\top}}{{\sqrt{{d_k}}\,\tau}},\quad"
-    rf"\sqrt{{{d_k}}}\cdot{tau:g} = {1 / steps.scale:.4g}",
-    "Dividing by √d_k keeps the scores' spread about 1 whatever d_k (see the experiment below).",
-    mf.matrix_table(steps.scaled, tokens, tokens) if show_tables else None,
-)
-show_step(
-    mf.step_heatmap(steps.masked, tokens, tokens, title=f"masked [T={n}, S={n}]", **key_axis),
-    r"\tilde S_{ij} = \begin{cases} S_{ij} & j \le i \\ -\infty & j > i \end{cases}"
-    if causal
-    else r"\tilde S = S \quad \text{(no mask)}",
-    "Masked cells are −∞, so their weight is exactly 0." if causal else "Turn on the causal mask.",
-    mf.matrix_table(steps.masked, tokens, tokens) if show_tables else None,
-)
-show_step(
-    mf.step_heatmap(
-        steps.weights,
-        tokens,
-        tokens,
-        title=f"softmax weights A [T={n}, S={n}]",
-        weights=True,
-        **key_axis,
-    ),
-    r"A_{ij} = \frac{e^{\tilde S_{ij}}}{\sum_s e^{\tilde S_{is}}}",
-    "Each row is a probability distribution over the keys: it sums to 1. With random W_Q, "
-    "W_K the weights are often nearly uniform; a trained model learns projections that make "
-    "them peaked (a lower τ sharpens them here).",
-    mf.matrix_table(steps.weights, tokens, tokens) if show_tables else None,
-)
-show_step(
-    mf.step_heatmap(steps.output, tokens, hdims, title=f"output A·V [T={n}, d_k={d_k}]"),
-    r"\mathrm{out} = A V,\quad \mathrm{out}_i = \sum_j A_{ij}\, v_j",
-    "Each token's new vector: a weighted mix of the value rows.",
-    mf.matrix_table(steps.output, tokens, hdims) if show_tables else None,
-)
-
-# ---- one cell -----------------------------------------------------------------------------
-st.header("4 · One cell, term by term")
-lower = [t.lower() for t in tokens]
-qi_default = lower.index("it") if "it" in lower else n - 1
-kj_default = lower.index("animal") if "animal" in lower else 0
-label = lambda t: f"{t}: {tokens[t]}"  # noqa: E731
-p1, p2 = st.columns(2)
-i = p1.selectbox("Query i", range(n), index=qi_default, format_func=label, key="math_i")
-j = p2.selectbox("Key j", range(n), index=kj_default, format_func=label, key="math_j")
-cell = cell_breakdown(steps, int(i), int(j))
-m1, m2, m3 = st.columns(3)
-m1.metric("q_i · k_j", f"{cell.dot:.4f}")
-m2.metric("scaled score", f"{cell.scaled:.4f}" if cell.allowed[j] else "−∞ (masked)")
-m3.metric("weight a_ij", f"{cell.weight:.4f}")
-
-st.subheader("a) Dot product q_i · k_j")
-terms = " + ".join(f"({a:.2f})({b:.2f})" for a, b in zip(cell.q_i[:4], cell.k_j[:4], strict=True))
-more = r" + \cdots" if d_k > 4 else ""
-st.latex(rf"q_{{{i}}} \cdot k_{{{j}}} = {terms}{more} = {cell.dot:.4f}")
-left, right = st.columns([3, 2])
-left.plotly_chart(mf.products_figure(cell.products, title="q_i[d] · k_j[d]"), width="stretch")
-right.dataframe(mf.dot_product_table(cell.q_i, cell.k_j, cell.products), width="stretch")
-
-st.subheader("b) Divide by √d_k (and τ)")
-st.latex(
-    rf"s_{{{i},{j}}} = \frac{{{cell.dot:.4f}}}{{\sqrt{{{d_k}}}\cdot {cell.temperature:g}}}"
-    rf" = \frac{{{cell.dot:.4f}}}{{{cell.sqrt_dk * cell.temperature:.4f}}} = {cell.scaled:.4f}"
-)
-
-st.subheader(f"c) Softmax of row {i}")
-if not cell.allowed[j]:
+tokens, steps, extra = load(view)
+if extra.get("from_model") is False and source == "random":
+    st.caption("Without the model each token gets a seeded random vector (D = 384).")
+if extra.get("n_total", 0) > MAX_TOKENS:
     st.info(
-        f"Key {j} comes after query {i}: the causal mask sets its weight to 0.",
-        icon=":material/block:",
+        f"Only the first {MAX_TOKENS} of {extra['n_total']} tokens are used in this mode.",
+        icon=":material/content_cut:",
     )
-st.latex(
-    rf"a_{{{i},{j}}} = \frac{{e^{{s_{{{i},{j}}} - m}}}}{{\sum_s e^{{s_{{{i},s}} - m}}}}"
-    rf" = \frac{{{cell.exps[j]:.4f}}}{{{cell.exp_sum:.4f}}} = {cell.weight:.4f},"
-    rf"\quad m = \max_s s_{{{i},s}} = {cell.row_max:.4f}"
-)
-st.caption("Subtracting the row maximum m changes nothing (it cancels) and avoids overflow.")
-left, right = st.columns([3, 2])
-left.plotly_chart(
-    weights_bar(cell.row_weights, tokens, title=f"weights of row {i}", highlight=j),
-    width="stretch",
-)
-right.dataframe(
-    mf.softmax_table(tokens, cell.row_logits, cell.exps, cell.row_weights), width="stretch"
-)
 
-st.subheader(f"d) Output row {i} = Σ_j a_ij · v_j")
-st.plotly_chart(
-    mf.contributions_figure(cell.contributions, cell.output, tokens, title=f"terms of out_{i}"),
-    width="stretch",
-)
-if show_tables:
-    st.dataframe(mf.contributions_table(cell.contributions, cell.output, tokens), width="stretch")
 
-# ---- check --------------------------------------------------------------------------------
-st.header("5 · Check against JAX's own attention")
-diff = reference_difference(steps)
-st.metric("max |ours − jax.nn.dot_product_attention|", f"{diff:.2e}")
-st.caption(
-    "Q, K, V reshaped to [B=1, T, N=1, H=d_k], the same mask, and scale = 1/(√d_k·τ): "
-    "the temperature is folded into `scale`."
-)
+# ---- the chosen cell ------------------------------------------------------------------------
+def fix_cell(tokens: list[str], weights) -> None:
+    """Valid query/key positions in session state before their pickers are drawn: a new
+    sentence typed here starts at the default cell ("it" -> "animal" when present)."""
+    if not arrived and st.session_state.get("_math_cell_for") != tokens:
+        st.session_state["math_query"] = st.session_state["math_key"] = None
+    st.session_state["_math_cell_for"] = tokens
+    n = len(tokens)
+    query = st.session_state.get("math_query")
+    if query is None or not 0 <= query < n:
+        if query is not None:
+            state.show_notices([up.ignored("query", "is past the last token")])
+        query = explore.default_query(tokens)
+    key = st.session_state.get("math_key")
+    if key is None or not 0 <= key < n:
+        if key is not None:
+            state.show_notices([up.ignored("key", "is past the last token")])
+        key = explore.default_target(weights[None, None], tokens, query)
+    st.session_state["math_query"], st.session_state["math_key"] = int(query), int(key)
 
-# ---- why √d_k -----------------------------------------------------------------------------
-st.header("6 · Why divide by √d_k?")
-st.markdown(
-    "For each d_k, random queries and 16 keys with unit-variance entries (seed 0): the "
-    "spread of q·k, and how peaked the softmax over the 16 keys gets, with and without the scaling."
-)
-st.plotly_chart(mf.scaling_figure(scaling_result(0)), width="stretch")
-st.markdown(
-    "**Reading:** unscaled, the variance of q·k grows like d_k, so the softmax saturates "
-    "(max weight → 1, entropy → 0, vanishing gradients); divided by √d_k the variance stays "
-    "about 1 and the softmax keeps the same spread for every d_k."
-)
+
+@st.fragment
+def cell_explorer(view: View) -> None:
+    """The weights map (click a cell), the chosen cell's numbers, and the tabs that explain it."""
+    tokens, steps, extra = load(view)
+    labels = token_labels(tokens)
+    fix_cell(tokens, steps.weights)
+    n = len(tokens)
+    pick = lambda t: f"{t}: {labels[t]}"  # noqa: E731
+    st.header("The weights, and one cell of them")
+    left, right = st.columns([3, 2])
+    with right:
+        i = int(st.selectbox("Query i (who is looking)", range(n), format_func=pick,
+                             key="math_query", persist_state="page"))  # fmt: skip
+        j = int(st.selectbox("Key j (who is looked at)", range(n), format_func=pick,
+                             key="math_key", persist_state="page"))  # fmt: skip
+        cell = cell_breakdown(steps, i, j)
+        m1, m2 = st.columns(2)
+        m1.metric(
+            f"weight a_ij ({md_escape(labels[i])} → {md_escape(labels[j])})", f"{cell.weight:.4f}"
+        )
+        m2.metric("q_i · k_j", f"{cell.dot:.4f}")
+        m3, m4 = st.columns(2)
+        m3.metric("scaled score", f"{cell.scaled:.4f}" if cell.allowed[j] else "−∞ (masked)")
+        if view.source == "model":
+            m4.metric("max |steps − model|", f"{max(extra.values()):.1e}")
+            st.caption(
+                "Recomputed here from X and the trained weights, then compared with the "
+                "model's own weights, queries, keys and values for this head."
+            )
+        else:
+            m4.metric("max |ours − jax.nn.dot_product_attention|",
+                      f"{reference_difference(steps):.1e}")  # fmt: skip
+    with left:
+        where = f"L{view.layer}·H{view.head}" if view.source == "model" else "softmax weights A"
+        fig = clickable_heatmap(steps.weights, tokens, tokens, title=f"{where}: click a cell",
+                                selected=(i, j))  # fmt: skip
+        heatmap_picking_cell(fig, key="math_click", query_key="math_query", key_key="math_key")
+
+    tabs = st.tabs(list(TABS.values()), key="math_view", on_change="rerun")
+    with tabs[0]:
+        if tabs[0].open is not False:
+            cell_tab(steps, labels, cell)
+    with tabs[1]:
+        if tabs[1].open:
+            qk_tab(steps, labels, cell)
+    with tabs[2]:
+        if tabs[2].open:
+            value_tab(steps, labels, cell)
+    with tabs[3]:
+        if tabs[3].open:
+            steps_tab(steps, labels, view)
+    predictions(steps, labels, i)
+    sync_url()
+
+
+def cell_tab(steps, labels, cell) -> None:
+    i, j, d_k = cell.i, cell.j, len(cell.q_i)
+    st.subheader("a) Dot product q_i · k_j")
+    terms = " + ".join(f"({a:.2f})({b:.2f})" for a, b in zip(cell.q_i[:4], cell.k_j[:4],
+                                                           strict=True))  # fmt: skip
+    more = r" + \cdots" if d_k > 4 else ""
+    st.latex(rf"q_{{{i}}} \cdot k_{{{j}}} = {terms}{more} = {cell.dot:.4f}")
+    left, right = st.columns([3, 2])
+    with left:
+        chart(mf.products_figure(cell.products, title="q_i[d] · k_j[d], dimension by dimension"))
+    right.dataframe(mf.dot_product_table(cell.q_i, cell.k_j, cell.products), width="stretch",
+                    height=300)  # fmt: skip
+    st.subheader("b) Divide by √d_k (and τ)")
+    st.latex(
+        rf"s_{{{i},{j}}} = \frac{{{cell.dot:.4f}}}{{\sqrt{{{d_k}}}\cdot {cell.temperature:g}}}"
+        rf" = \frac{{{cell.dot:.4f}}}{{{cell.sqrt_dk * cell.temperature:.4f}}}"
+        rf" = {cell.scaled:.4f}"
+    )
+    st.subheader(f"c) Softmax of row {i}")
+    if not cell.allowed[j]:
+        st.info(f"Key {j} comes after query {i}: the causal mask sets its weight to 0.",
+                icon=":material/block:")  # fmt: skip
+    st.latex(
+        rf"a_{{{i},{j}}} = \frac{{e^{{s_{{{i},{j}}} - m}}}}{{\sum_s e^{{s_{{{i},s}} - m}}}}"
+        rf" = \frac{{{cell.exps[j]:.4f}}}{{{cell.exp_sum:.4f}}} = {cell.weight:.4f},"
+        rf"\quad m = \max_s s_{{{i},s}} = {cell.row_max:.4f}"
+    )
+    st.caption("Subtracting the row maximum m changes nothing (it cancels) and avoids overflow.")
+    left, right = st.columns([3, 2])
+    with left:
+        chart(mf.row_weights_figure(cell.row_weights, labels, title=f"weights of row {i} "
+                                    f"({labels[i]})", highlight=j))  # fmt: skip
+    right.dataframe(mf.softmax_table(labels, cell.row_logits, cell.exps, cell.row_weights),
+                    width="stretch", height=330, hide_index=True)  # fmt: skip
+
+
+def qk_tab(steps, labels, cell) -> None:
+    st.markdown(
+        f"Query **{md_escape(labels[cell.i])}** against every key: its vector q_i, each key's "
+        "k_j, their product dimension by dimension (blue adds to the score, red takes away), "
+        "the sum q_i · k_j (scaled), and the softmax row."
+    )
+    fig = mf.qk_view_figure(cell.q_i, steps.k, cell.row_weights, steps.scale, labels,
+                            query=labels[cell.i], highlight=cell.j)  # fmt: skip
+    chart(fig)
+    top = ", ".join(f"d = {d} ({p:+.3f})" for d, p in mf.top_dimensions(cell.products))
+    st.markdown(
+        f"For key **{md_escape(labels[cell.j])}** the largest terms of q·k = {cell.dot:.4f} "
+        f"are {top}."
+    )
+
+
+def value_tab(steps, labels, cell) -> None:
+    st.subheader(f"Output row {cell.i} = Σ_j a_ij · v_j")
+    chart(mf.contributions_figure(cell.contributions, cell.output, labels,
+                                  title=f"terms of out_{cell.i}"))  # fmt: skip
+    if st.session_state.get("math_tables"):
+        st.dataframe(mf.contributions_table(cell.contributions, cell.output, labels))
+    if steps.w_o is None:
+        st.caption("With random weights there is no W_O: the real-model input shows it.")
+        return
+    st.subheader("Then ·W_O, into the residual stream")
+    st.latex(r"\Delta x_i = \mathrm{out}_i\, W_O^{(h)} = \sum_j a_{ij}\, v_j W_O^{(h)}")
+    chart(mf.residual_figure(residual_norms(steps, cell.i), cell.row_weights, labels,
+                             title=f"what each key adds to {labels[cell.i]}",
+                             highlight=cell.j))  # fmt: skip
+    st.caption(
+        "Bars: the length of a_ij·v_j·W_O, what key j moves in token i's vector through this "
+        "head; dots: the weight a_ij. A large weight on a short vector moves little "
+        "(Kobayashi et al. 2020)."
+    )
+
+
+def steps_tab(steps, labels, view: View) -> None:
+    names = list(mf.STEP_NAMES) + ([mf.MODEL_STEP] if steps.projected is not None else [])
+    if st.session_state.get("math_step") not in names:
+        st.session_state["math_step"] = "softmax"
+    name = st.segmented_control("Step", names, key="math_step", required=True,
+                                persist_state="page")  # fmt: skip
+    fig, latex, note, matrix, rows, cols = mf.pipeline_step(name, steps, labels, tau=view.tau)
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    with left:
+        chart(fig)
+    right.latex(latex)
+    right.caption(note)
+    if st.toggle("Show the numbers as a table", key="math_tables", persist_state="page"):
+        st.dataframe(mf.matrix_table(matrix, rows, cols), width="stretch")
+
+
+@st.fragment
+def predictions(steps, labels, i: int) -> None:
+    """Predict, then reveal: two questions on the current row, answered with its numbers."""
+    st.header("Predict, then reveal")
+    d_k = steps.q.shape[1]
+    scores = steps.scores[i]
+    left, right = st.columns(2)
+    with left:
+        q = quiz.temperature_question(scores / d_k**0.5, steps.mask[i], labels, labels[i])
+        predict_then_reveal(q, key="math_quiz_tau")
+    with right:
+        q = quiz.scaling_question(scores, steps.mask[i], d_k, labels[i])
+        predict_then_reveal(q, key="math_quiz_scale")
+
+
+cell_explorer(view)
+
+# ---- why √d_k -------------------------------------------------------------------------------
+with st.expander("Why divide by √d_k? An experiment", key="math_why", on_change="rerun") as why:
+    if why.open:
+        st.markdown(
+            "For each d_k, random queries and 16 keys with unit-variance entries (seed 0): the "
+            "spread of q·k, and how peaked the softmax over the 16 keys gets, with and without "
+            "the scaling."
+        )
+        chart(mf.scaling_figure(scaling_result(0)))
+        st.markdown(
+            "**Reading:** unscaled, the variance of q·k grows like d_k, so the softmax "
+            "saturates (max weight → 1, entropy → 0, vanishing gradients); divided by √d_k "
+            "the variance stays about 1 and the softmax keeps the same spread for every d_k."
+        )
+
+sync_url()

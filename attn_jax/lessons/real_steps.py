@@ -106,3 +106,12 @@ def model_differences(steps: AttentionSteps, run, layer: int, head: int) -> dict
         name: float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
         for name, (a, b) in pairs.items()
     }
+
+
+def residual_norms(steps: AttentionSteps, i: int) -> np.ndarray:
+    """‖a_is · v_s · W_O[head rows]‖ for every key s: what each key adds to token i's residual
+    stream through this head (Kobayashi et al. 2020's value-weighted view). [S] float64."""
+    if steps.w_o is None:
+        raise ValueError("these steps have no W_O (random weights): nothing to project")
+    terms = steps.weights[i].astype(np.float64)[:, None] * steps.v.astype(np.float64)  # [S,Hv]
+    return np.linalg.norm(terms @ steps.w_o.astype(np.float64), axis=1)  # [S]
