@@ -185,9 +185,7 @@ class Decoder:
 
     def _padded(self, text: str) -> tuple[np.ndarray, int, bool]:
         ids, truncated = self.tokenizer.encode(text)
-        padded = np.zeros(self.bucket_for(max(len(ids), 1)), np.int32)
-        padded[: len(ids)] = ids
-        return padded, len(ids), truncated
+        return *self._pad_ids(ids), truncated
 
     def run(self, text: str, k: int = 5) -> DecoderOutput:
         """Run `text` (any str); numpy results without padding, top-k predictions (k <= 10)."""
@@ -214,13 +212,22 @@ class Decoder:
             truncated=truncated,
         )
 
-    def attentions_of(self, ids) -> np.ndarray:
-        """Attention maps float32 [L,N,T,T] for token ids [T] (no tokenizer: e.g. random ids)."""
+    def _pad_ids(self, ids) -> tuple[np.ndarray, int]:
         ids = np.asarray(ids, np.int32)[: self.max_tokens]
         padded = np.zeros(self.bucket_for(max(len(ids), 1)), np.int32)
         padded[: len(ids)] = ids
+        return padded, len(ids)
+
+    def attentions_of(self, ids) -> np.ndarray:
+        """Attention maps float32 [L,N,T,T] for token ids [T] (no tokenizer: e.g. random ids)."""
+        padded, t = self._pad_ids(ids)
         atts = self._executable(len(padded))(self.params, padded)[0]
-        return np.asarray(atts)[:, :, : len(ids), : len(ids)]
+        return np.asarray(atts)[:, :, :t, :t]
+
+    def logits_of(self, ids) -> np.ndarray:
+        """Next-token logits float32 [T,V] for token ids [T]."""
+        padded, t = self._pad_ids(ids)
+        return np.asarray(self._executable(len(padded), _logits_padded)(self.params, padded))[:t]
 
     def predictions_at(self, ids, probs) -> list[Prediction]:
         """Candidate ids [k] and probs [k] -> Predictions with readable tokens."""
@@ -235,8 +242,7 @@ class Decoder:
 
     def logits(self, text: str) -> np.ndarray:
         """Next-token logits at every position, float32 [T,V]."""
-        ids, t, _ = self._padded(text)
-        return np.asarray(self._executable(len(ids), _logits_padded)(self.params, ids))[:t]
+        return self.logits_of(self.tokenizer.encode(text)[0])
 
     def head_weights(self, layer: int, head: int) -> dict[str, np.ndarray]:
         """One head's slices: w_q, w_k, w_v [D,H], b_q, b_k, b_v [H], w_o [H,D]."""
