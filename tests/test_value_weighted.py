@@ -42,8 +42,9 @@ def test_row_shares_and_special_share():
     maps = np.array([[[[0.5, 0.3, 0.2], [0.1, 0.1, 0.8], [0.2, 0.2, 0.6]]]])  # [L,N,T,T]
     assert special_share(maps, ["[CLS]", "a", "[SEP]"]) == pytest.approx((0.7 + 0.9 + 0.8) / 3)
     assert special_share(maps, ["x", "y", "z"]) == pytest.approx((0.5 + 0.1 + 0.2) / 3)  # sink
-    by_layer = special_share(np.concatenate([maps, maps]), ["[CLS]", "a", "[SEP]"], axis=0)
+    by_layer = special_share(np.concatenate([maps, maps]), ["[CLS]", "a", "[SEP]"], by="layer")
     np.testing.assert_allclose(by_layer, [0.8, 0.8])
+    assert special_share(maps, ["[CLS]", "a", "[SEP]"], by="head").shape == (1, 1)
 
 
 def test_shapes_must_fit():

@@ -14,7 +14,9 @@ from plotly.subplots import make_subplots
 
 from ui.figures import ACCENT, ACCENT_SOFT, ATTN_SCALE
 
-KV_CHOICES = (12, 6, 4, 3, 2, 1)
+KV_CHOICES = (12, 6, 4, 3, 2, 1)  # the divisors of the encoder's 12 heads
+# the views of a head's map: key (URL value) -> label
+VIEWS = {"raw": "Raw weights", "value-weighted": "Value-weighted", "rollout": "Rollout"}
 
 
 def special_share_bars(raw, weighted, marker: str = "[CLS]/[SEP]") -> go.Figure:

@@ -24,7 +24,7 @@ from ui import beyond_figures as bf
 from ui import url_params as up
 from ui.figures import PLOTLY_CONFIG
 
-VIEWS = {"raw": "Raw weights", "value-weighted": "Value-weighted", "rollout": "Rollout"}
+VIEWS = bf.VIEWS  # key (the URL value) -> label
 EXPLANATIONS = {
     "raw": (
         "**Raw weights** a_ij: how much query i *looks at* key j (each row sums to 1). They "
@@ -113,14 +113,20 @@ def maps_for_view(out, view: str, model) -> np.ndarray:
     return _maps_cache().get(key, lambda: _value_weighted(out, model))
 
 
-def special_survival(out, model) -> tuple[np.ndarray, np.ndarray]:
-    """Per layer [L]: share of the attention weight on [CLS]/[SEP] (or the first token of a
-    causal model), and the share left of it after value weighting."""
+def special_survival(out, model, by: str = "layer") -> tuple[np.ndarray, np.ndarray]:
+    """Share of the attention weight on [CLS]/[SEP] (or the first token of a causal model),
+    and the share left of it after value weighting: per layer [L] (by="layer") or per head
+    [L,N] (by="head")."""
     weighted = maps_for_view(out, "value-weighted", model)
     return (
-        vw.special_share(out.attentions, out.tokens, axis=0),
-        vw.special_share(weighted, out.tokens, axis=0),
+        vw.special_share(out.attentions, out.tokens, by=by),
+        vw.special_share(weighted, out.tokens, by=by),
     )
+
+
+def marker_name(tokens) -> str:
+    """What the marker tokens are called for this model's tokens."""
+    return "[CLS]/[SEP]" if "[CLS]" in tokens else "the first token"
 
 
 def special_tokens_note(out, model, key: str = "special_share") -> None:
@@ -128,7 +134,7 @@ def special_tokens_note(out, model, key: str = "special_share") -> None:
     if getattr(out, "values", None) is None:
         return
     raw, weighted = special_survival(out, model)
-    marker = "[CLS]/[SEP]" if "[CLS]" in out.tokens else "the first token"
+    marker = marker_name(out.tokens)
     c1, c2, c3 = st.columns(3)
     c1.metric(f"attention weight on {marker}", f"{raw.mean():.0%}")
     c2.metric("value-weighted share", f"{weighted.mean():.0%}")

@@ -88,14 +88,19 @@ def special_columns(tokens: Sequence[str]) -> np.ndarray:
     return cols
 
 
-def special_share(maps, tokens: Sequence[str], axis=None) -> float | np.ndarray:
+def special_share(maps, tokens: Sequence[str], by: str | None = None):
     """Mean share of a row on the marker tokens (`special_columns`).
 
     Args:
       maps: [L,N,T,T] rows that sum to 1 (weights, or `row_shares` of value-weighted norms).
       tokens: the T tokens.
-      axis: None for one number (mean over layers, heads and queries); 0 for one per layer [L].
+      by: None for one number (mean over layers, heads and queries), "layer" for [L],
+        "head" for [L,N].
     """
     m = np.asarray(maps, dtype=np.float64)
     on = m[..., special_columns(tokens)].sum(-1)  # [L,N,T]
-    return float(on.mean()) if axis is None else on.reshape(on.shape[0], -1).mean(-1)
+    if by == "head":
+        return on.mean(-1)
+    if by == "layer":
+        return on.reshape(on.shape[0], -1).mean(-1)
+    return float(on.mean())
