@@ -31,9 +31,12 @@ from attn_jax.lessons.real_steps import model_attention_steps
 from attn_jax.lessons.rollout import rollout
 from attn_jax.lessons.steps import AttentionSteps, attention_steps
 from attn_jax.models import Encoder, EncoderOutput, ModelConfig, ModelNotFoundError, load_model
+from attn_jax.models.decoder import Decoder, DecoderOutput, load_decoder
 
 __all__ = [
     "AttentionSteps",
+    "Decoder",
+    "DecoderOutput",
     "Encoder",
     "EncoderOutput",
     "ModelConfig",
@@ -45,6 +48,7 @@ __all__ = [
     "decode_attention",
     "grouped_query",
     "kv_group_of",
+    "load_decoder",
     "load_model",
     "masked_softmax",
     "memory_efficient_attention",

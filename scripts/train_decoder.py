@@ -255,8 +255,12 @@ def induction_probe(params, cfg: DecoderConfig, tc: TrainConfig, eos: int, atten
 
 
 # --- training -----------------------------------------------------------------------------
-def train(tc: TrainConfig, train_ids: np.ndarray, val_ids: np.ndarray, eos: int = 0, say=print):
-    """Train from scratch; returns (params, log) with losses and induction scores by step."""
+def train(tc: TrainConfig, train_ids, val_ids, eos: int = 0, say=print, stop_after=None):
+    """Train from scratch; returns (params, log) with losses and induction scores by step.
+
+    stop_after: end at this step with the schedule unchanged (to check a run against a log).
+    """
+    last = tc.steps if stop_after is None else min(stop_after, tc.steps)
     cfg = tc.model()
     optimizer, schedule = make_optimizer(tc)
     params = init_params(cfg, jax.random.PRNGKey(tc.seed))
@@ -268,15 +272,15 @@ def train(tc: TrainConfig, train_ids: np.ndarray, val_ids: np.ndarray, eos: int 
     log = {"train": [], "val": [], "induction": []}
     start, window = time.perf_counter(), []
     for step in range(tc.steps + 1):
-        if step % tc.val_every == 0 or step == tc.steps:
+        if step % tc.val_every == 0 or step == last:
             val = evaluate(params, val_ids, tc, eval_loss)
             log["val"].append({"step": step, "val_loss": round(val, 4)})
             say(f"step {step:5d}  val loss {val:.4f}  ({time.perf_counter() - start:.0f} s)")
-        if step % tc.induction_every == 0 or step == tc.steps:
+        if step % tc.induction_every == 0 or step == last:
             scores = induction_probe(params, cfg, tc, eos, attentions)
             log["induction"].append({"step": step, "scores": np.round(scores, 4).tolist()})
             say(f"step {step:5d}  best induction score {scores.max():.3f}")
-        if step == tc.steps:
+        if step == last:
             break
         x, y = sample_batch(rng, train_ids, tc, eos)
         params, opt_state, loss = step_fn(params, opt_state, x, y)
@@ -303,6 +307,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("models/tiny-gpt2-pydoc"))
     parser.add_argument("--steps", type=int, default=None, help="override TrainConfig.steps")
+    parser.add_argument("--stop-after", type=int, default=None, help="end early, same schedule")
     args = parser.parse_args(argv)
     tc = TrainConfig() if args.steps is None else replace(TrainConfig(), steps=args.steps)
     t0 = time.perf_counter()
@@ -317,7 +322,7 @@ def main(argv=None) -> None:
         f"corpus: {len(train_docs)} + {len(val_docs)} documents, "
         f"{len(train_ids)} + {len(val_ids)} tokens ({time.perf_counter() - t0:.0f} s)"
     )
-    params, log = train(tc, train_ids, val_ids, eos)
+    params, log = train(tc, train_ids, val_ids, eos, stop_after=args.stop_after)
     final_val = log["val"][-1]["val_loss"]
     extra = {
         "python": platform.python_version(),
