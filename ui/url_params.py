@@ -99,6 +99,22 @@ def flag(key: str, default: bool, state_key: str = "") -> Param:
     return Param(key, default, read, lambda v: "1" if v else "0", state_key)
 
 
+def choices(key: str, default: Sequence, options: Sequence, state_key: str = "") -> Param:
+    """Several distinct `options` (a multiselect), written "a,b" in the order given."""
+    by_text = {str(o): o for o in options}
+
+    def read(raw: str) -> list:
+        out = []
+        for part in raw.split(",") if raw.strip() else []:
+            if part.strip() not in by_text:
+                raise ValueError("unknown option")
+            if (item := by_text[part.strip()]) not in out:
+                out.append(item)
+        return out
+
+    return Param(key, list(default), read, lambda v: ",".join(str(o) for o in v), state_key)
+
+
 def pairs(key: str, default: Sequence, hi: tuple[int, int], max_items: int, state_key="") -> Param:
     """Distinct (a, b) pairs written "5.11,0.3", with a < hi[0], b < hi[1]: pinned heads."""
 
