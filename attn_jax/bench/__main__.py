@@ -2,6 +2,9 @@
 
 model    warm run time per length bucket of the real encoder, compile times, recompilations.
 kernels  plain vs memory-efficient vs jax.nn attention, speed-ups and share of matmul GFLOP/s.
+window   sliding-window vs full causal attention against n, fitted slopes (≈ 1 vs ≈ 2).
+decode   prefill vs one decode step over a KV cache, bandwidth as a share of a measured copy.
+ring     ring attention over P = 1, 2, 4, 8 (forced host) devices: per-device memory ≈ 1/P.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ import sys
 
 # name -> module under attn_jax.bench with a `main(argv) -> int`
 BENCHMARKS = {"model": "model", "kernels": "kernels"}
+BENCHMARKS["window"] = "window"
+BENCHMARKS["decode"] = "decode"
+BENCHMARKS["ring"] = "ring"
 
 
 def main(argv: list[str] | None = None) -> int:

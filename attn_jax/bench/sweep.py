@@ -209,10 +209,59 @@ def fit_slope(n, seconds) -> float:
     return float(slope)
 
 
-def slopes(table: pd.DataFrame) -> dict[str, float]:
-    """Fitted slope per method of a sweep table (only rows with status "ok")."""
+def upper_half(lengths) -> list[int]:
+    """The upper half of the distinct lengths (at least two): where the n² term rules.
+
+    At small n fixed costs (dispatch, loop set-up) dominate and flatten the curves.
+    """
+    ns = sorted({int(n) for n in lengths})
+    return ns[-max(2, (len(ns) + 1) // 2) :]
+
+
+def slopes(table: pd.DataFrame, *, upper: bool = True) -> dict[str, float]:
+    """Fitted slope per method of a sweep table (rows with status "ok"), on the upper half
+    of each method's measured lengths unless `upper` is False."""
     ok = table[table["status"] == "ok"]
-    return {m: fit_slope(g["n"], g["median_ms"]) for m, g in ok.groupby("method", sort=False)}
+    out = {}
+    for method, g in ok.groupby("method", sort=False):
+        if upper:
+            g = g[g["n"].isin(upper_half(g["n"]))]
+        out[method] = fit_slope(g["n"], g["median_ms"])
+    return out
+
+
+def device_label(device) -> str:
+    """ "cpu:0 (cpu)": how pages and workers name a JAX device."""
+    return f"{device.platform}:{device.id} ({device.device_kind})"
+
+
+def find_device(label: str):
+    """The JAX device named `label` (see device_label); ValueError when there is none."""
+    for d in [*jax.devices(), *jax.devices("cpu")]:
+        if device_label(d) == label:
+            return d
+    raise ValueError(f"no JAX device {label!r} in this process")
+
+
+def sweep_task(
+    lengths, methods, heads, head_dim, dtype, device, repeats=3, time_budget_s=60.0,
+    progress=None,
+) -> dict:  # fmt: skip
+    """The worker's sweep: run_sweep on the device named `device`, as plain JSON values."""
+    dev = find_device(device)
+    table = run_sweep(lengths, methods, heads, head_dim, dtype, dev, repeats=repeats,
+                      time_budget_s=time_budget_s, progress=progress)  # fmt: skip
+    return {
+        "table": table.to_dict("records"),
+        "matmul_gflops": ck.matmul_gflops(dev, dtype),
+        "device": device,
+        "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def table_from(result: dict) -> pd.DataFrame:
+    """The sweep table of a worker's result, in COLUMNS order."""
+    return pd.DataFrame(result["table"], columns=COLUMNS)
 
 
 def long_context_table(model: str) -> pd.DataFrame:

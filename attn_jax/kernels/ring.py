@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from attn_jax.kernels.memory_efficient import online_softmax_step
+from attn_jax.kernels.memory_efficient import DEFAULT_K_CHUNK, _pad_chunks, online_softmax_step
 from attn_jax.kernels.plain import _check, _scale, repeat_kv
 
 
@@ -30,25 +30,43 @@ def _heads_first(x):
     return x.transpose(0, 2, 1, 3).reshape(b * n, t, h)
 
 
-def _ring_step(q_g, q_pos, n_heads, p, axis_name, is_causal, step, state):
+def _fold_block(carry, q_g, q_pos, k_g, v_g, k_start, s_p, is_causal, k_chunk):
+    """Fold one arriving key/value block [G,Sp,H] into the carry, k_chunk keys at a time.
+
+    Chunking the block keeps each device's scores at [G,Tp,k_chunk]: its memory then falls
+    like 1/P with the block, as the keys and values do.
+    """
+    k_chunks, v_chunks = _pad_chunks(k_g, k_chunk), _pad_chunks(v_g, k_chunk)  # [C,G,kc,H]
+
+    def chunk(c, carry):
+        local = c * k_chunk + jnp.arange(k_chunk)  # positions inside the block [kc]
+        logits = jnp.einsum(
+            "GTH,GSH->GTS", q_g, k_chunks[c], preferred_element_type=jnp.float32
+        )  # [G,Tp,kc]
+        visible = (local < s_p)[None, :]
+        if is_causal:
+            visible = visible & ((k_start + local)[None, :] <= q_pos[:, None])  # [Tp,kc]
+        logits = jnp.where(visible, logits, -jnp.inf)
+        return online_softmax_step(carry, logits, v_chunks[c], guard=True)
+
+    return jax.lax.fori_loop(0, k_chunks.shape[0], chunk, carry)
+
+
+def _ring_step(q_g, q_pos, n_heads, p, axis_name, is_causal, k_chunk, step, state):
     """Fold the key/value block held now into the online softmax, then pass it on."""
     carry, k_blk, v_blk = state  # k_blk, v_blk [B,Sp,K,H]: the block that started on `src`
-    me = jax.lax.axis_index(axis_name)
-    src = (me - step) % p
+    src = (jax.lax.axis_index(axis_name) - step) % p
     s_p = k_blk.shape[1]
     k_g = _heads_first(repeat_kv(k_blk, n_heads))  # [G,Sp,H]
     v_g = _heads_first(repeat_kv(v_blk, n_heads))
-    logits = jnp.einsum("GTH,GSH->GTS", q_g, k_g, preferred_element_type=jnp.float32)
-    if is_causal:
-        k_pos = src * s_p + jnp.arange(s_p)  # global key positions [Sp]
-        logits = jnp.where(k_pos[None, :] <= q_pos[:, None], logits, -jnp.inf)
-    carry = online_softmax_step(carry, logits, v_g, guard=is_causal)
+    kc = min(k_chunk, s_p)
+    carry = _fold_block(carry, q_g, q_pos, k_g, v_g, src * s_p, s_p, is_causal, kc)
     ring = [(i, (i + 1) % p) for i in range(p)]  # device i sends to device i + 1
     k_blk, v_blk = jax.lax.ppermute((k_blk, v_blk), axis_name, ring)
     return carry, k_blk, v_blk
 
 
-def _ring_local(q, k, v, *, axis_name, p, is_causal, scale):
+def _ring_local(q, k, v, *, axis_name, p, is_causal, scale, k_chunk):
     """Per-device body: q [B,Tp,N,H], k/v [B,Sp,K,H] (this device's blocks) -> [B,Tp,N,H]."""
     b, t_p, n, h = q.shape
     q_g = _heads_first(q * jnp.asarray(scale, q.dtype))  # [G,Tp,H]
@@ -57,19 +75,21 @@ def _ring_local(q, k, v, *, axis_name, p, is_causal, scale):
     # built from q_g, so the carry varies over the mesh axis as the loop's outputs do
     zeros = jnp.zeros_like(q_g, jnp.float32)  # [G,Tp,H]
     carry = (zeros[..., 0] - jnp.inf, zeros[..., 0], zeros)
-    step = functools.partial(_ring_step, q_g, q_pos, n, p, axis_name, is_causal)
+    step = functools.partial(_ring_step, q_g, q_pos, n, p, axis_name, is_causal, k_chunk)
     (_, l, acc), _, _ = jax.lax.fori_loop(0, p, step, (carry, k, v))
     out = acc / jnp.where(l == 0.0, 1.0, l)[..., None]  # [G,Tp,H]
     return out.reshape(b, n, t_p, h).transpose(0, 2, 1, 3).astype(q.dtype)  # [B,Tp,N,H]
 
 
 @functools.cache
-def _ring_fn(mesh: Mesh, axis_name: str, is_causal: bool, scale: float):
+def ring_fn(mesh: Mesh, axis_name: str, is_causal: bool, scale: float, k_chunk: int):
+    """The jitted shard_map program (cached per mesh and options); takes q, k, v."""
     p = mesh.shape[axis_name]
     spec = PartitionSpec(None, axis_name, None, None)  # split the sequence axis
     body = functools.partial(
-        _ring_local, axis_name=axis_name, p=p, is_causal=is_causal, scale=scale
-    )
+        _ring_local, axis_name=axis_name, p=p, is_causal=is_causal, scale=scale,
+        k_chunk=k_chunk,
+    )  # fmt: skip
     return jax.jit(jax.shard_map(body, mesh=mesh, in_specs=(spec,) * 3, out_specs=spec))
 
 
@@ -78,7 +98,17 @@ def sequence_sharding(mesh: Mesh, axis_name: str) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec(None, axis_name, None, None))
 
 
-def ring_attention(q, k, v, *, mesh: Mesh, axis_name: str, is_causal: bool = False, scale=None):
+def ring_attention(
+    q,
+    k,
+    v,
+    *,
+    mesh: Mesh,
+    axis_name: str,
+    is_causal: bool = False,
+    scale: float | None = None,
+    k_chunk: int = DEFAULT_K_CHUNK,
+):
     """Exact attention with the sequence split over the devices of one mesh axis.
 
     Args:
@@ -88,6 +118,7 @@ def ring_attention(q, k, v, *, mesh: Mesh, axis_name: str, is_causal: bool = Fal
       mesh: a `jax.sharding.Mesh`; axis_name: the mesh axis the sequence is split over.
       is_causal: query i sees only keys 0..i (global positions, top-left aligned).
       scale: multiplies the logits; default 1/sqrt(H).
+      k_chunk: each arriving block is folded in this many keys at a time (bounds the scores).
 
     Returns:
       output [B,T,N,H] in q's dtype, split along T like q; equal to `attention` (~1e-6).
@@ -99,7 +130,9 @@ def ring_attention(q, k, v, *, mesh: Mesh, axis_name: str, is_causal: bool = Fal
     p = mesh.shape[axis_name]
     if q.shape[1] % p or k.shape[1] % p:
         raise ValueError(f"T={q.shape[1]} and S={k.shape[1]} must be multiples of P={p}")
-    fn = _ring_fn(mesh, axis_name, bool(is_causal), _scale(scale, q.shape[-1]))
+    if k_chunk < 1:
+        raise ValueError(f"k_chunk must be positive, got {k_chunk}")
+    fn = ring_fn(mesh, axis_name, bool(is_causal), _scale(scale, q.shape[-1]), int(k_chunk))
     return fn(q, k, v)
 
 
