@@ -9,8 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from attn_jax.bench import decode as decode_bench
 from attn_jax.bench import sweep as cx
 from attn_jax.bench import sweep_methods as ck
+from attn_jax.bench import window as window_bench
+from attn_jax.bench import worker
 from ui import complexity_figures as cf
 
 CPU = jax.devices("cpu")[0]
@@ -211,3 +214,92 @@ def test_memory_and_gflops_figures():
 def test_log_ticks_are_1_2_5_and_cover_the_data():
     assert cf.log_ticks([3.0, 40.0]) == [2.0, 5.0, 10.0, 20.0, 50.0]
     assert cf.log_ticks([np.nan, -1.0]) == []
+
+
+def test_slopes_are_fitted_on_the_upper_half_of_the_lengths():
+    assert cx.upper_half([64, 128, 256, 512, 1024]) == [256, 512, 1024]
+    assert cx.upper_half([16, 32, 64, 128]) == [64, 128]
+    assert cx.upper_half([8, 16]) == [8, 16]
+    # a fixed cost that rules small n: the upper half sees the n² term
+    ns = np.array([64, 128, 256, 512, 1024, 2048])
+    t = 5.0 + 1e-4 * ns**2.0
+    table = pd.DataFrame({"method": "attention", "n": ns, "median_ms": t, "status": "ok"})
+    assert cx.slopes(table)["attention"] > 1.8 > 1.3 > cx.slopes(table, upper=False)["attention"]
+
+
+def test_time_figure_says_where_the_slopes_were_fitted():
+    table = _table()
+    fig = cf.time_figure(table, cx.slopes(table), fit_from=512)
+    assert "n ≥ 512" in fig.layout.annotations[0].text
+
+
+def test_device_labels_round_trip():
+    assert cx.find_device(cx.device_label(CPU)) == CPU
+    with pytest.raises(ValueError):
+        cx.find_device("tpu:99 (none)")
+
+
+def test_sweep_in_a_worker_process_returns_a_table():
+    params = dict(lengths=[8, 16], methods=["attention", "conv1d"], heads=1, head_dim=4,
+                  dtype="float32", device=cx.device_label(CPU), repeats=1)  # fmt: skip
+    seen = []
+    result = worker.run_task("sweep", params, timeout_s=120, progress=lambda f, t: seen.append(f))
+    table = cx.table_from(result)
+    assert list(table.columns) == cx.COLUMNS and (table["status"] == "ok").all()
+    assert result["matmul_gflops"] > 0 and "UTC" in result["finished"]
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+    assert not worker.LOCK.locked()
+
+
+def test_worker_errors_and_timeouts_are_reported():
+    with pytest.raises(worker.WorkerError) as info:
+        worker.run_task("sweep", dict(lengths=[8], methods=["flash"], heads=1, head_dim=4,
+                                      dtype="float32", device="cpu:0 (cpu)"))  # fmt: skip
+    assert info.value.kind == "SweepTooLarge"
+    with pytest.raises(worker.WorkerTimeout):
+        worker.run_task("ring", dict(n=1024), timeout_s=0.5)
+    assert worker.LOCK.acquire(blocking=False)
+    try:
+        with pytest.raises(worker.WorkerBusy):
+            worker.run_task("ring", dict(n=1024))
+    finally:
+        worker.LOCK.release()
+
+
+def test_forced_host_devices_env_keeps_other_flags(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_foo=1 --xla_force_host_platform_device_count=2")
+    env = worker.forced_host_devices_env(8)
+    assert env["XLA_FLAGS"] == "--xla_foo=1 --xla_force_host_platform_device_count=8"
+
+
+def test_window_task_tiny():
+    out = window_bench.window_task([64, 128], window=8, heads=1, head_dim=8, full_max_n=64,
+                                   repeats=1)  # fmt: skip
+    kinds = [(r["kind"], r["n"]) for r in out["rows"]]
+    assert kinds == [("full", 64), ("window", 64), ("window", 128)]
+    assert all(r["status"] == "ok" and r["median_ms"] > 0 for r in out["rows"])
+    fig = cf.window_figure(out["rows"], out["slopes"], 8, fit_from=64)
+    assert [t.name.split(" ·")[0] for t in fig.data] == ["full causal", "sliding window w = 8"]
+
+
+def test_decode_task_tiny_and_its_figures():
+    out = decode_bench.decode_task([64, 256], heads=4, head_dim=8, kv_heads=(4, 1),
+                                   prefill_max_n=64, repeats=1, copy_mbytes=4)  # fmt: skip
+    dec = [r for r in out["rows"] if r["kind"] == "decode"]
+    assert [(r["kv_heads"], r["n"]) for r in dec] == [(4, 64), (1, 64), (4, 256), (1, 256)]
+    assert dec[0]["bytes"] == 2 * 64 * 4 * 8 * 4 and all(r["gbps"] > 0 for r in dec)
+    assert out["copy_gbps"] > 0
+    assert len(cf.decode_time_figure(out["rows"]).data) == 3
+    bw = cf.decode_bandwidth_figure(out["rows"], out["copy_gbps"])
+    assert "copy" in bw.data[-1].name
+    with pytest.raises(ValueError):
+        decode_bench.decode_task([64], heads=4, kv_heads=(3,))
+
+
+def test_ring_figures():
+    rows = [dict(P=p, kv_bytes=2**24 // p, xla_bytes=2**26 // p) for p in (1, 2, 4, 8)]
+    fig = cf.ring_memory_figure(rows)
+    np.testing.assert_allclose(fig.data[2].y, [64, 32, 16, 8])  # the 1/P line in MiB
+    steps = cf.ring_steps_figure(4)
+    z = np.asarray(steps.data[0].z)
+    assert z[1, 0] == 1 and z[1, 1] == 0 and z[0, 1] == 3  # block (device - step) mod P
