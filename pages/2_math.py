@@ -325,7 +325,7 @@ def cell_tab(steps, labels, cell) -> None:
     left, right = st.columns([3, 2])
     with left:
         chart(mf.row_weights_figure(cell.row_weights, labels, title=f"weights of row {i} "
-                                    f"({labels[i]})", highlight=j))  # fmt: skip
+                                    f"(“{labels[i]}”)", highlight=j))  # fmt: skip
     right.dataframe(mf.softmax_table(labels, cell.row_logits, cell.exps, cell.row_weights),
                     width="stretch", height=330, hide_index=True)  # fmt: skip
 
@@ -358,7 +358,7 @@ def value_tab(steps, labels, cell) -> None:
     st.subheader("Then ·W_O, into the residual stream")
     st.latex(r"\Delta x_i = \mathrm{out}_i\, W_O^{(h)} = \sum_j a_{ij}\, v_j W_O^{(h)}")
     chart(mf.residual_figure(residual_norms(steps, cell.i), cell.row_weights, labels,
-                             title=f"what each key adds to {labels[cell.i]}",
+                             title=f"what each key adds to “{labels[cell.i]}”",
                              highlight=cell.j))  # fmt: skip
     st.caption(
         "Bars: the length of a_ij·v_j·W_O, what key j moves in token i's vector through this "

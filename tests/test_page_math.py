@@ -1,18 +1,20 @@
-"""AppTest for the Math page: every control reruns without error and changes the numbers."""
+"""AppTest for the Math page: the real model's cell from a link, every mode and control."""
 
+import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import attn_jax
 import ui.components as components
 from tests.apptest import page_test
 from ui import math_figures as mf
+from ui.concept_content import EXAMPLE
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_math.py")
-TOY = "Tiny example (checkable by hand)"
+HAS_MODEL = components.get_encoder() is not None
+needs_model = pytest.mark.skipif(not HAS_MODEL, reason="all-MiniLM-L6-v2 is not installed")
 
 
 def _run(at: AppTest) -> AppTest:
@@ -22,7 +24,12 @@ def _run(at: AppTest) -> AppTest:
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    return {m.label.split(" (")[0]: m.value for m in at.metric}
+
+
+def _weight(at: AppTest) -> str:
+    (label,) = [m.label for m in at.metric if m.label.startswith("weight")]
+    return next(m.value for m in at.metric if m.label == label)
 
 
 def _charts(at: AppTest) -> list[dict]:
@@ -33,115 +40,171 @@ def _titles(at: AppTest) -> list[str]:
     return [c["layout"].get("title", {}).get("text", "") for c in _charts(at)]
 
 
+def _array(data) -> np.ndarray:
+    """A figure's array from its JSON: a list, or Plotly's typed-array form (dtype, bdata)."""
+    if isinstance(data, dict):
+        raw = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
+        return raw.reshape([int(n) for n in data.get("shape", str(raw.size)).split(",")])
+    return np.asarray(data, dtype=float)
+
+
+def _open(query: dict | None = None) -> AppTest:
+    return _run(page_test("math", timeout=180, query=query))
+
+
 @pytest.fixture
 def app() -> AppTest:
-    return _run(page_test("math", timeout=120))
+    return _open()
 
 
-def test_default_page_shows_every_step(app):
-    titles = " | ".join(_titles(app))
-    for part in ("X [T=", "W_Q [D=384, d_k=16]", "Q = X·W_Q", "QKᵀ [T=", "softmax weights A"):
-        assert part in titles
-    assert "output A·V" in titles and len(app.latex) >= 12
-    m = _metrics(app)
-    assert {"q_i · k_j", "scaled score", "weight a_ij"} <= set(m)
-    assert float(m["max |ours − jax.nn.dot_product_attention|"]) < 1e-5
-    assert [h.value for h in app.header][-1] == "6 · Why divide by √d_k?"
+@needs_model
+def test_default_is_the_real_model_on_it_to_animal(app):
+    assert app.radio(key="math_source").value == "model"
+    assert (app.selectbox(key="math_layer").value, app.selectbox(key="math_head").value) == (3, 1)
+    assert app.selectbox(key="math_query").value == 10  # "it" ([CLS] the animal didn ' t …)
+    assert app.selectbox(key="math_key").value == 2  # "animal"
+    model = attn_jax.load_model().run(EXAMPLE).attentions[3, 1, 10, 2]
+    assert float(_weight(app)) == pytest.approx(float(model), abs=1e-4)
+    assert _weight(app).startswith("0.67") and len(_weight(app).split(".")[1]) >= 4
+    assert float(_metrics(app)["max |steps − model|"]) <= 1e-5
+    assert any("Mode: the real model" in i.value for i in app.info)
+    assert app.query_params["query"] == "10" and app.query_params["key"] == "2"
     assert all("NaN" not in c.proto.spec for c in app.get("plotly_chart"))
-    if components.get_encoder() is not None:  # the model's files are installed in the venv
-        assert any("embedding layer" in c.value for c in app.caption)
-        assert app.selectbox(key="math_i").value == 10  # "it" (after [CLS] the animal didn ' t …)
-        assert app.selectbox(key="math_j").value == 2  # "animal"
 
 
-def test_causal_mask_changes_weights_and_shows_minus_infinity(app):
-    before = _metrics(app)["weight a_ij"]
-    app.toggle(key="math_causal").set_value(True)
-    app.toggle(key="math_tables").set_value(True)
+@needs_model
+@pytest.mark.parametrize("layer, head, i, j", [(0, 0, 1, 3), (5, 11, 10, 2), (2, 7, 14, 0)])
+def test_url_contract_shows_that_cell_of_that_head(layer, head, i, j):
+    text = "The trophy didn't fit in the suitcase because it was too big."
+    query = {"text": text, "source": "model", "layer": str(layer), "head": str(head),
+             "query": str(i), "key": str(j)}  # fmt: skip
+    at = _open(query)
+    model = attn_jax.load_model().run(text).attentions[layer, head, i, j]
+    assert float(_weight(at)) == pytest.approx(float(model), abs=1e-4)
+    assert (
+        at.selectbox(key="math_query").value == i and at.text_input(key="math_text").value == text
+    )
+    assert not at.warning
+
+
+@needs_model
+def test_bad_url_values_fall_back_with_a_notice_naming_the_key():
+    at = _open({"source": "<b>nope</b>", "layer": "99", "query": "400", "tau": "inf"})
+    notices = " ".join(w.value for w in at.warning)
+    for key in ("source", "layer", "tau"):
+        assert f"“{key}”" in notices
+    assert "query" in notices and "nope" not in notices
+    assert at.selectbox(key="math_layer").value == 3 and at.selectbox(key="math_query").value == 10
+
+
+@needs_model
+def test_another_head_and_cell_change_the_numbers_and_the_url(app):
+    before = _weight(app)
+    app.selectbox(key="math_head").set_value(4)
     _run(app)
-    assert _metrics(app)["weight a_ij"] != before
-    masked = next(c for c in _charts(app) if c["layout"]["title"]["text"].startswith("masked"))
-    text = masked["data"][0]["text"]
-    assert text[0][1] == "−∞" and text[1][0] != "−∞"
-    assert masked["data"][0]["z"][0][1] is None  # blank cell, not a colour for -inf or NaN
-    assert all("NaN" not in c.proto.spec for c in app.get("plotly_chart"))
-    assert any((df.value == "−∞").to_numpy().any() for df in app.dataframe)
-    terms = next(df.value for df in app.dataframe if "Σ = output row" in df.value.index)
-    np.testing.assert_allclose(terms.iloc[:-1].sum(axis=0), terms.iloc[-1], atol=1e-3)
-    app.selectbox(key="math_i").set_value(0)
-    app.selectbox(key="math_j").set_value(1)
+    assert _weight(app) != before and app.query_params["head"] == "4"
+    app.selectbox(key="math_query").set_value(3)
     _run(app)
-    assert _metrics(app)["weight a_ij"] == "0.0000"
-    assert _metrics(app)["scaled score"] == "−∞ (masked)"
+    assert app.query_params["query"] == "3"
 
 
-def test_other_dk_and_other_cell_change_the_numbers(app):
-    before = _metrics(app)
-    app.selectbox(key="math_dk").set_value(32)
-    _run(app)
-    assert "W_K [D=384, d_k=32]" in _titles(app)
-    after_dk = _metrics(app)
-    assert after_dk["q_i · k_j"] != before["q_i · k_j"]
-    app.selectbox(key="math_i").set_value(1)
-    app.selectbox(key="math_j").set_value(3)
-    _run(app)
-    assert _metrics(app)["q_i · k_j"] != after_dk["q_i · k_j"]
+@needs_model
+@pytest.mark.parametrize("tab", ["qk", "value", "steps"])
+def test_each_tab_from_the_url(tab):
+    at = _open({"view": tab, "step": "A·V·W_O"})
+    titles = " | ".join(_titles(at))
+    if tab == "value":
+        assert "terms of out_10" in titles and "adds to" in titles
+    if tab == "steps":
+        assert "A·V·W_O[head rows] [T=16, D=384]" in titles
+    if tab == "qk":
+        assert any("q_i ∘ k_j" in str(c["layout"].get("annotations")) for c in _charts(at))
+        assert any("largest terms of q·k" in m.value for m in at.markdown)
 
 
-def test_temperature_divides_the_scaled_score(app):
-    m1 = _metrics(app)
-    app.slider(key="math_tau").set_value(2.0)
-    _run(app)
-    m2 = _metrics(app)
-    assert m2["q_i · k_j"] == m1["q_i · k_j"]
-    assert float(m2["scaled score"]) == pytest.approx(float(m1["scaled score"]) / 2, abs=2e-4)
-    assert m2["weight a_ij"] != m1["weight a_ij"]
+def test_random_weights_causal_mask_and_temperature():
+    at = _open({"source": "random", "causal": "1", "view": "steps", "step": "mask"})
+    masked = next(c for c in _charts(at) if c["layout"]["title"]["text"].startswith("masked"))
+    assert masked["data"][0]["text"][0][1] == "−∞" and np.isnan(
+        _array(masked["data"][0]["z"])[0, 1]
+    )
+    at.selectbox(key="math_query").set_value(0)
+    at.selectbox(key="math_key").set_value(1)
+    _run(at)
+    assert _weight(at) == "0.0000" and _metrics(at)["scaled score"] == "−∞ (masked)"
+    m1 = _metrics(at)
+    at.selectbox(key="math_key").set_value(0)
+    at.slider(key="math_tau").set_value(2.0)
+    _run(at)
+    assert at.query_params["tau"] == "2"
+    assert float(_metrics(at)["max |ours − jax.nn.dot_product_attention|"]) < 1e-5
+    assert m1["q_i · k_j"] != _metrics(at)["q_i · k_j"]  # another key
+    at.selectbox(key="math_dk").set_value(32)
+    _run(at)
+    assert "[T=16, S=16]" in " ".join(_titles(at)) and at.query_params["d_k"] == "32"
 
 
-def test_tiny_example_and_its_controls(app):
-    app.radio(key="math_mode").set_value(TOY)
-    _run(app)
-    assert [app.selectbox(key="math_i").format_func(t) for t in range(4)] == [
+def test_tiny_example_and_its_controls():
+    at = _open({"source": "tiny"})
+    assert [at.selectbox(key="math_query").format_func(t) for t in range(4)] == [
         "0: I",
         "1: like",
         "2: green",
         "3: tea",
     ]
-    m = _metrics(app)
-    assert float(m["q_i · k_j"]).is_integer()  # integers everywhere: checkable by hand
-    assert "X [T=4, D=4]" in _titles(app)
-    app.selectbox(key="math_toy_d").set_value(6)
-    app.selectbox(key="math_toy_dk").set_value(2)
-    app.selectbox(key="math_toy_t").set_value(3)
-    app.number_input(key="math_seed").set_value(7)
-    _run(app)
-    titles = _titles(app)
-    assert "X [T=3, D=6]" in titles and "W_V [D=6, d_k=2]" in titles
-    assert float(_metrics(app)["max |ours − jax.nn.dot_product_attention|"]) < 1e-5
+    assert float(_metrics(at)["q_i · k_j"]).is_integer()  # integers everywhere: checkable by hand
+    at.selectbox(key="math_toy_d").set_value(6)
+    at.selectbox(key="math_toy_dk").set_value(2)
+    at.selectbox(key="math_toy_t").set_value(3)
+    at.number_input(key="math_seed").set_value(7)
+    _run(at)
+    assert at.query_params["toy_d"] == "6" and at.query_params["seed"] == "7"
+    assert float(_metrics(at)["max |ours − jax.nn.dot_product_attention|"]) < 1e-5
 
 
-def test_long_sentence_is_cut_with_a_notice(app):
-    app.text_input(key="math_text").set_value("one two three four five " * 8)
+def test_mode_switches_keep_the_sentence(app):
+    text = "A cat sat on the mat because it was warm."
+    app.text_input(key="math_text").set_value(text)
     _run(app)
-    assert any("Only the first 16" in i.value for i in app.info)
-    assert "X [T=16, D=384]" in _titles(app)
+    app.radio(key="math_source").set_value("tiny")
+    _run(app)
+    app.radio(key="math_source").set_value("random")
+    _run(app)
+    assert app.text_input(key="math_text").value == text
+
+
+def test_predict_then_reveal(app):
+    (tau_q,) = [r for r in app.radio if "τ → 0" in r.label]
+    assert tau_q.value is None and not any(s.value.startswith("Right") for s in app.success)
+    tau_q.set_value(1)
+    _run(app)
+    assert any(s.value.startswith("Right") and "0\\.05" in s.value for s in app.success)
 
 
 def test_toy_mode_without_the_model(monkeypatch):
     monkeypatch.setattr(components, "_load_encoder", lambda: (None, "no model in this test"))
-    at = _run(page_test("math", timeout=120))
-    assert any("Toy mode" in w.value for w in at.warning)
-    assert at.selectbox(key="math_i").format_func(0) == "0: [CLS]"
+    at = _open()
+    assert at.radio(key="math_source").value == "random"
+    assert at.selectbox(key="math_query").format_func(0) == "0: [CLS]"
     assert float(_metrics(at)["max |ours − jax.nn.dot_product_attention|"]) < 1e-5
 
 
 def test_figures_show_masked_cells_as_minus_infinity_never_nan():
     m = np.array([[1.5, -np.inf], [-2.0, 0.25]])
     trace = mf.step_heatmap(m, ["a", "<b>"], ["a", "<b>"], title="masked").data[0]
-    assert trace.z[0][1] is None and trace.text[0][1] == "−∞" and trace.text[1][0] == "-2.00"
-    assert (trace.zmin, trace.zmax) == (-2.0, 2.0) and list(trace.y) == ["a", "‹b›"]
+    assert np.isnan(trace.z[0][1]) and trace.text[0][1] == "−∞" and trace.text[1][0] == "-2.00"
+    assert (trace.zmin, trace.zmax) == (-2.0, 2.0) and list(trace.y) == ["a", "&lt;b&gt;"]
     table = mf.matrix_table(m, ["a", "a"], ["x", "y"])
-    assert table.iloc[0, 1] == "−∞" and list(table.index) == ["a", "a ·1"]
+    assert table.iloc[0, 1] == "−∞" and list(table.index) == ["a", "a₂"]
+    big = mf.step_heatmap(np.ones((12, 12)), list("abcdefghijkl"), list("abcdefghijkl"), title="")
+    assert big.data[0].texttemplate is None  # 144 cells: hover only
     fig = mf.scaling_figure({k: np.ones(3) for k in ("d_k", "var_raw", "var_scaled", "max_raw",
                              "max_scaled", "entropy_raw", "entropy_scaled")})  # fmt: skip
     assert len(fig.data) == 6 and fig.layout.xaxis.type == "log"
+
+
+def test_row_bars_fit_the_data():
+    fig = mf.row_weights_figure([0.02, 0.05, 0.01], ["a", "b", "c"], title="<i>x</i>", highlight=1)
+    assert fig.layout.yaxis.range[1] == pytest.approx(0.05 * 1.18)
+    assert fig.layout.title.text == "&lt;i&gt;x&lt;/i&gt;"
+    assert mf.top_dimensions([0.1, -3.0, 2.0], 2) == [(1, -3.0), (2, 2.0)]

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ui.figures import ACCENT, ACCENT_SOFT, ATTN_SCALE, DIVERGING, MAX_VALUE_CELLS, safe_labels
+from ui.text import plotly_text
 
 MINUS_INF = "−∞"
 _RAW, _SCALED = "#D9534F", "#6C3FC5"  # unscaled / scaled curves; negative / positive terms
@@ -142,7 +143,7 @@ def row_weights_figure(weights, labels: Sequence[str], *, title: str, highlight:
     )
     fig.update_xaxes(**_category_axis(xs, ""), tickangle=-60)
     fig.update_yaxes(title="weight", range=[0, max(float(w.max(initial=0)), 1e-3) * 1.18])
-    fig.update_layout(title=title, height=330, margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_layout(title=plotly_text(title), height=330, margin=dict(l=10, r=10, t=50, b=10))
     return fig
 
 
@@ -187,9 +188,9 @@ def qk_view_figure(
         column_widths=[0.3, 0.3, 0.2, 0.2],
         horizontal_spacing=0.03,
         vertical_spacing=0.04,
-        subplot_titles=("q_i", "", "", "", "k_j", "q_i ∘ k_j", "q_i · k_j (× scale)", "weight"),
+        subplot_titles=("q_i (top), k_j", "q_i ∘ k_j", "q_i · k_j × scale", "weight"),
     )
-    heat = dict(colorscale=DIVERGING, showscale=False, hovertemplate=None)
+    heat = dict(colorscale=DIVERGING, showscale=False)
     qb, kb, pb = _bound(q), _bound(kk), _bound(prod)
     fig.add_trace(
         go.Heatmap(
@@ -234,6 +235,9 @@ def qk_view_figure(
     fig.update_yaxes(type="category", autorange="reversed", **every, row=2)
     fig.update_yaxes(showticklabels=True, row=1, col=1)
     fig.update_xaxes(showticklabels=False, row=1, col=1)
+    for col in (2, 3, 4):  # the query row has only q_i: the other cells of row 1 stay empty
+        fig.update_xaxes(visible=False, row=1, col=col)
+        fig.update_yaxes(visible=False, row=1, col=col)
     fig.update_xaxes(matches="x", row=2, col=1)
     for col in (1, 2):
         fig.update_xaxes(title="dimension d", row=2, col=col)
@@ -294,7 +298,7 @@ def residual_figure(norms, weights, tokens: Sequence[str], *, title: str, highli
     fig.update_yaxes(title="‖a·v·W_O‖", rangemode="tozero", secondary_y=False)
     fig.update_yaxes(title="weight", rangemode="tozero", showgrid=False, secondary_y=True)
     fig.update_layout(
-        title=title,
+        title=plotly_text(title),
         height=340,
         margin=dict(l=10, r=10, t=50, b=10),
         legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
@@ -354,7 +358,7 @@ def pipeline_step(name: str, steps, tokens: Sequence[str], *, tau: float = 1.0):
     dims, hdims = [str(c) for c in range(d)], [str(c) for c in range(h)]
     keys = dict(x_title="key", y_title="query")
     biased = bool(np.any(steps.b_q) or np.any(steps.b_k) or np.any(steps.b_v))
-    plus_b = r" + b_{%s}" if biased else ""
+    plus_b = {w: f" + b_{{{w}}}" if biased else "" for w in "QKV"}  # biases where there are
     spec = {
         "X": (steps.x, tokens, dims, f"X [T={n}, D={d}]", r"X \in \mathbb{R}^{T \times D}",
               "One row per token.", dict(x_title="dimension")),
@@ -388,7 +392,7 @@ def pipeline_step(name: str, steps, tokens: Sequence[str], *, tau: float = 1.0):
         )  # fmt: skip
         spec[w] = (
             getattr(steps, w.lower()), tokens, hdims, f"{w} = X·W_{w} [T={n}, d_k={h}]",
-            rf"{w} = X W_{{{w}}}{plus_b % w}", f"Row i of {w} belongs to token i.", {},
+            rf"{w} = X W_{{{w}}}{plus_b[w]}", f"Row i of {w} belongs to token i.", {},
         )  # fmt: skip
     if steps.projected is not None:
         spec[MODEL_STEP] = (

@@ -46,14 +46,14 @@ def temperature_question(scaled_row, allowed, labels: Sequence[str], query: str)
     cold, warm = softmax_row(row / 0.05, ok), softmax_row(row / 4.0, ok)
     options = (
         "They all become equal",
-        f"Almost all of the weight goes to the highest-scoring key ({labels[top]})",
+        f"Almost all of the weight goes to the highest-scoring key (“{labels[top]}”)",
         "They do not change: τ divides every score alike",
         "They all shrink towards 0",
     )
     reason = (
         f"Dividing by a small τ stretches the gaps between the scores, and softmax turns the "
-        f"largest into nearly all of the weight: at τ = 0.05 the weight of {query} on "
-        f"{labels[top]} is {cold[top]:.3f}; at τ = 4 it is {warm[top]:.3f} and the largest "
+        f"largest into nearly all of the weight: at τ = 0.05 the weight of “{query}” on "
+        f"“{labels[top]}” is {cold[top]:.3f}; at τ = 4 it is {warm[top]:.3f} and the largest "
         f"weight is {warm.max():.3f} (τ → ∞ makes the weights equal)."
     )
     return Question(f"What happens to the weights of “{query}” when τ → 0?", options, 1, reason)
