@@ -27,7 +27,14 @@ def test_attn_jax_never_imports_streamlit_or_plotly(path):
 
 
 # The shared Streamlit pieces; every other ui module is pure (figures, parsing, content).
-UI_STREAMLIT = {"beyond_view.py", "cell_link.py", "components.py", "state.py", "concept_view.py"}
+UI_STREAMLIT = {
+    "beyond_view.py",
+    "cell_link.py",
+    "components.py",
+    "concept_view.py",
+    "quiz.py",
+    "state.py",
+}
 UI_PURE = [p for p in sorted((ROOT / "ui").rglob("*.py")) if p.name not in UI_STREAMLIT]
 
 
