@@ -1,22 +1,45 @@
-"""Multi-head: heads side by side, all of the model's heads at a glance, head statistics, GQA."""
+"""Multi-head: heads side by side, all of the model's heads at a glance, three views of a map
+(raw, value-weighted, rollout), head statistics, grouped-query attention on the real model."""
 
-import numpy as np
+import zlib
+
 import streamlit as st
 
+import attn_jax
 import ui.components as uic
+from attn_jax.lessons import gqa
 from attn_jax.lessons import heads as hd
 from attn_jax.lessons import kv_cache as kvc
+from ui import beyond_figures as bf
+from ui import beyond_view as bv
 from ui import heads_figures as hf
 from ui import heads_view as hv
-from ui.components import page_setup
-from ui.figures import heatmap
+from ui import state
+from ui import url_params as up
+from ui.figures import PLOTLY_CONFIG, heatmap
+from ui.quiz import predict_then_reveal
 
-page_setup("Multi-head", ":material/grid_view:")
+PLOTLY = {"width": "stretch", "theme": "streamlit", "config": PLOTLY_CONFIG}
+MATH_PAGE = "pages/2_math.py"
+GQA_CONTEXT = 512  # tokens: the encoder's longest input, for its KV-cache size
+
+notices = uic.page_setup("Multi-head", ":material/grid_view:", page="multihead", params=hv.PARAMS)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def toy(n_tokens: int, d_model: int, n_heads: int, n_kv: int, seed: int) -> kvc.ToyHeads:
-    return kvc.toy_multihead(n_tokens, d_model, n_heads, n_kv, seed)
+# --- cached computations (plain inputs, numpy out) -----------------------------------------
+@st.cache_resource(max_entries=64, show_spinner=False)
+def toy_figures(n_tokens: int, d_model: int, n_heads: int, seed: int):
+    """The two toy figures: they depend only on the toy's settings, never on the sentence."""
+    run = kvc.toy_multihead(n_tokens, d_model, n_heads, n_heads, seed)
+    tokens = [f"x{i}" for i in range(n_tokens)]
+    return hf.toy_heads(run.weights, tokens), hf.concat_and_wo(run.concat, run.w_o, n_heads)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def toy_gqa_figures(n_heads: int, n_kv: int):
+    run = kvc.toy_multihead(5, 32, n_heads, n_kv, 0)
+    tokens = [f"x{i}" for i in range(5)]
+    return hf.gqa_groups(run.kv_group), hf.toy_heads(run.weights, tokens, run.kv_group)
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing head statistics …")
@@ -31,52 +54,395 @@ def head_table(text: str):
 def cluster_rank(text: str) -> list[int]:
     """Each head's position (row-major head index -> rank) in the JS-clustering leaf order."""
     out = uic.run_model(text)
-    order = hd.cluster_order(np.sqrt(hd.pairwise_js(out.attentions)))
+    order = hd.cluster_order(hd.pairwise_js(out.attentions) ** 0.5)
     return [order.index(i) for i in range(len(order))]
 
 
-def init_view(n_layers: int, n_heads: int) -> None:
-    """On a session's first run, fill the widgets from the URL (with notices for bad values)."""
-    if "mh_ready" in st.session_state:
-        for key in ("mh_pins", "mh_text2", "mh_stat", "mh_view"):  # keep them while hidden
-            if key in st.session_state:
-                st.session_state[key] = st.session_state[key]
-        return
-    view = hv.parse_view(st.query_params.to_dict(), n_layers, n_heads)
-    st.session_state.update(
-        mh_ready=True,
-        mh_text=view.text,
-        mh_text2=view.text2,
-        mh_pins=[hv.pin_label(p) for p in view.pins],
-        mh_stat=view.stat,
-        mh_view=view.view,
-        mh_notices=view.notices,
+@st.cache_data(max_entries=16, show_spinner=False)
+def mosaic_thumbs(text: str, view: str):
+    """Every head's map in `view`, pooled to at most 32 × 32 cells: [L,N,c,c] float32."""
+    return hf.thumbnails(bv.maps_for_view(uic.run_model(text), view, uic.get_encoder()))
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def gqa_result(text: str, n_kv: int) -> dict:
+    """The encoder with its K/V heads pooled to n_kv, run on `text` and compared.
+
+    A grouped model compiles its own forward pass for this text's length bucket and is
+    dropped at once (its executable with it); only small results are kept."""
+    encoder, out = uic.get_encoder(), uic.run_model(text)
+    same = n_kv == encoder.config.n_heads  # grouped_query(encoder, N) is the original exactly
+    run = out if same else attn_jax.grouped_query(encoder, n_kv).run(text)
+    cmp = gqa.compare(out, run, n_kv)
+    return {
+        "js": cmp.js.astype("float32"),
+        "mean_js": cmp.mean_js,
+        "cosine": cmp.embedding_cosine,
+        "thumbs": hf.thumbnails(run.attentions),
+    }
+
+
+def csv_button(make_csv, name: str, key: str, label: str = "CSV") -> None:
+    """A download whose CSV is built only when clicked."""
+    st.download_button(
+        label, make_csv, f"{name}.csv", "text/csv", key=key, icon=":material/download:",
+        on_click="ignore",
+    )  # fmt: skip
+
+
+# --- sections --------------------------------------------------------------------------------
+@st.fragment
+def toy_section() -> None:
+    """How multi-head works, on seeded random numbers (its widgets rerun only this section)."""
+    st.header("How multi-head works")
+    c1, c2, c3, c4 = st.columns(4)
+    n_heads = c1.select_slider("Heads N", [1, 2, 4, 8, 16], key="toy_n", persist_state="page")
+    d_model = c2.radio("d_model", [16, 32], horizontal=True, key="toy_d", persist_state="page")
+    n_tokens = c3.slider("Tokens T", 3, 8, key="toy_t", persist_state="page")
+    seed = c4.number_input("Seed", 0, 9999, key="toy_seed", persist_state="page")
+    head_dim = d_model // n_heads
+    st.markdown(
+        f"X is [T={n_tokens}, D={d_model}] (seeded random). Each head i projects it with its own "
+        f"W_Qⁱ, W_Kⁱ, W_Vⁱ of shape [{d_model}, {head_dim}] and computes "
+        f"softmax(QⁱKⁱᵀ/√{head_dim}) · Vⁱ → [T, {head_dim}]."
     )
+    heads_fig, concat_fig = toy_figures(n_tokens, d_model, n_heads, int(seed))
+    st.plotly_chart(heads_fig, key="toy_heads", **PLOTLY)
+    st.markdown(
+        f"**Concatenate** the {n_heads} head outputs → [T={n_tokens}, N·H={d_model}], then "
+        f"**mix** with W_O [{d_model}, {d_model}] → output [T={n_tokens}, D={d_model}]. The grey "
+        "lines mark where one head's slice ends: W_O is what lets heads combine their findings."
+    )
+    st.plotly_chart(concat_fig, key="toy_cat", **PLOTLY)
+    state.sync_url()
 
 
 def on_mosaic_click(n_layers: int, n_heads: int) -> None:
     points = st.session_state["mh_mosaic"]["selection"]["points"]
     new = hv.pins_from_points(points, n_layers, n_heads)
-    st.session_state["mh_pins"] = hv.add_pins(st.session_state.get("mh_pins", []), new)
+    st.session_state[hv.PINS.widget] = hv.add_pins(st.session_state.get(hv.PINS.widget), new)
 
 
-def csv_button(matrix, tokens, name: str, key: str) -> None:
-    st.download_button(
-        "CSV",
-        hv.matrix_csv(matrix, tokens),
-        f"{name}.csv",
-        "text/csv",
-        key=key,
-        icon=":material/download:",
+def check_pins(n_layers: int, n_heads: int) -> None:
+    """Keep only pins this model has (a link may name others), with a notice."""
+    pins = st.session_state.get(hv.PINS.widget) or []
+    valid = hv.valid_pins(pins, n_layers, n_heads)
+    if valid != [tuple(p) for p in pins]:
+        state.show_notices([up.ignored("pins", "names heads this model does not have")])
+    st.session_state[hv.PINS.widget] = valid
+
+
+def pinned_section(out, maps, text: str, view: str) -> None:
+    pins = st.session_state[hv.PINS.widget]
+    if not pins:
+        st.info("Click a thumbnail, or pick heads above, to see their full maps.")
+        return
+    suffix = " (rollout to this layer)" if view == "rollout" else ""
+    titles = [hv.pin_label(p) + suffix for p in pins]
+    fig = hf.pinned_heads([maps[p] for p in pins], out.tokens, titles)
+    st.plotly_chart(fig, key="mh_pinned", **PLOTLY)
+    for col, pin in zip(st.columns(len(pins)), pins, strict=True):
+        with col:
+            layer, head = pin
+            csv_button(
+                lambda m=maps[pin]: hv.matrix_csv(m, out.tokens),
+                f"{view}_L{layer}_H{head}",
+                f"csv_{layer}_{head}",
+                f"{hv.pin_label(pin)} as CSV",
+            )
+            st.page_link(
+                MATH_PAGE,
+                label=f"{hv.pin_label(pin)} step by step",
+                icon=":material/calculate:",
+                query_params={"text": text, "source": "model", "layer": layer, "head": head},
+            )
+
+
+def compare_section(out, maps, view: str) -> None:
+    st.subheader("Compare two pinned heads")
+    pins = st.session_state[hv.PINS.widget]
+    if len(pins) < 2:
+        st.info("Pin at least two heads to compare them.", icon=":material/push_pin:")
+        return
+    for key, default in (("mh_cmp_a", pins[0]), ("mh_cmp_b", pins[1])):
+        if st.session_state.get(key) not in pins:
+            st.session_state[key] = default
+    c1, c2 = st.columns(2)
+    a_pin = c1.selectbox("Head A", pins, format_func=hv.pin_label, key="mh_cmp_a")
+    b_pin = c2.selectbox("Head B", pins, format_func=hv.pin_label, key="mh_cmp_b")
+    a, b = maps[a_pin], maps[b_pin]
+    st.metric(
+        "Jensen-Shannon divergence, mean over query rows",
+        f"{hd.head_js(a, b):.3f} nats",
+        help="0 = the two heads weight every row identically; ln 2 ≈ 0.693 = they never "
+        "attend to the same tokens.",
     )
+    title = f"{hv.pin_label(a_pin)} − {hv.pin_label(b_pin)} (blue: A larger)"
+    st.plotly_chart(hf.difference(a, b, out.tokens, title=title), key="mh_diff", **PLOTLY)
+    csv_button(lambda: hv.matrix_csv(a - b, out.tokens), f"{view}_difference", "csv_diff")
 
 
+@st.fragment
+def heads_section(out, text: str, n_layers: int, n_heads: int) -> None:
+    """The mosaic, the pins, their maps and their comparison, in the chosen view."""
+    view = bv.view_toggle(hv.VIEW.widget)
+    bv.explain(view)
+    maps = bv.maps_for_view(out, view, uic.get_encoder())
+    check_pins(n_layers, n_heads)
+    st.caption(
+        f"{n_layers} layers × {n_heads} heads, one shared colour scale (0 to 1). Rows of each "
+        "thumbnail are queries, columns keys; a long text is pooled to 32 × 32 cells per "
+        "thumbnail. Click a thumbnail to pin it (4 at most) and see its full map below."
+    )
+    st.plotly_chart(
+        hf.head_mosaic(mosaic_thumbs(text, view), st.session_state[hv.PINS.widget]),
+        key="mh_mosaic",
+        on_select=lambda: on_mosaic_click(n_layers, n_heads),
+        selection_mode="points",
+        **PLOTLY,
+    )
+    options = [(la, he) for la in range(n_layers) for he in range(n_heads)]
+    st.multiselect(
+        "Pinned heads",
+        options,
+        format_func=hv.pin_label,
+        max_selections=hv.MAX_PINS,
+        key=hv.PINS.widget,
+        persist_state="page",
+    )
+    pinned_section(out, maps, text, view)
+    compare_section(out, maps, view)
+    if view == "value-weighted":
+        bv.special_tokens_note(out, uic.get_encoder(), key="mh_special")
+    state.sync_url()
+
+
+@st.fragment
+def same_head_section(out, n_layers: int, n_heads: int) -> None:
+    st.subheader("The same head on two sentences")
+    text2 = uic.sentence_input("Second sentence", hv.DEFAULT_TEXT2, key=hv.TEXT2.widget)
+    options = [(la, he) for la in range(n_layers) for he in range(n_heads)]
+    pins = st.session_state.get(hv.PINS.widget) or []
+    if st.session_state.get("mh_same") not in options:
+        st.session_state["mh_same"] = pins[0] if pins else options[-1]
+    pin = st.selectbox("Head", options, format_func=hv.pin_label, key="mh_same")
+    out2 = uic.run_model(text2) if text2 else None
+    if out2 is not None:
+        for col, o, name in zip(st.columns(2), (out, out2), ("first", "second"), strict=True):
+            with col:
+                fig = heatmap(o.attentions[pin], o.tokens, o.tokens, title=f"{name} sentence")
+                st.plotly_chart(fig, key=f"mh_same_{name}", **PLOTLY)
+    state.sync_url()
+
+
+@st.fragment
+def predict_section(out, text: str) -> None:
+    st.subheader("Predict, then reveal")
+    st.caption("Guess first: the answers are measured on your sentence once you choose.")
+    stats, _ = head_table(text)
+    q1 = hd.previous_token_question(stats, seed=zlib.crc32(text.encode()))
+    a, b = q1.heads
+    st.plotly_chart(
+        hf.two_heads(out.attentions[a], out.attentions[b], out.tokens), key="mh_q1_fig", **PLOTLY
+    )
+    predict_then_reveal(q1.question, key="mh_q_prev")
+    raw, weighted = bv.special_survival(out, uic.get_encoder(), by="head")
+    q2 = hd.sink_question(raw, weighted, bv.marker_name(out.tokens))
+    predict_then_reveal(q2.question, key="mh_q_sink")
+
+
+@st.fragment
+def stats_section(text: str) -> None:
+    st.header("Head statistics")
+    stats, rows = head_table(text)
+    c1, c2 = st.columns([2, 1])
+    mode = c2.radio(
+        "Show as", hv.STATS_VIEWS, horizontal=True, key=hv.STATS_VIEW.widget, persist_state="page"
+    )
+    stat = c1.selectbox(
+        "Statistic",
+        list(hd.STATS),
+        format_func=lambda k: hd.STATS[k][0],
+        key=hv.STAT.widget,
+        persist_state="page",
+        disabled=mode == "table",
+        help="The table shows every statistic." if mode == "table" else None,
+    )
+    if mode == "heatmap":
+        st.caption(f"{hd.STATS[stat][0]}: {hd.STATS[stat][1]}. A mean over query rows.")
+        st.plotly_chart(hf.stat_grid(stats[stat], hd.STATS[stat][0]), key="mh_sg", **PLOTLY)
+    else:
+        ranks = cluster_rank(text)
+        table = [row | {"cluster order": rank} for row, rank in zip(rows, ranks, strict=True)]
+        st.dataframe(
+            table,
+            width="stretch",
+            hide_index=True,
+            height=400,
+            column_config={"role (heuristic)": st.column_config.TextColumn(width="large")},
+        )
+    rules = "; ".join(
+        f"{tag}: {hd.STATS.get(k, ('entropy / ln T',))[0]} ≥ {thr}" for tag, k, thr in hd.ROLE_RULES
+    )
+    st.caption(
+        "Statistics of the raw weights. **Role tags are heuristics**, computed from the "
+        f"statistics with fixed thresholds ({rules}); “mixed” when none applies. Cluster "
+        "order: average-linkage clustering of the heads on their Jensen-Shannon distances "
+        "(heads next to each other behave alike)."
+    )
+    csv_button(lambda: hv.table_csv(rows), "head_statistics", "csv_stats", "Statistics as CSV")
+    state.sync_url()
+
+
+def gqa_every_k(text: str) -> None:
+    """The measured trade-off for every K/V head count, on this sentence."""
+    results = []
+    bar = st.progress(0.0, text="Building and running the grouped models …")
+    for i, n_kv in enumerate(bf.KV_CHOICES):
+        results.append((n_kv, gqa_result(text, n_kv)))
+        bar.progress((i + 1) / len(bf.KV_CHOICES), text=f"K = {n_kv} done")
+    bar.empty()
+    ks = [k for k, _ in results]
+    st.plotly_chart(
+        bf.gqa_tradeoff(ks, [r["mean_js"] for _, r in results], [r["cosine"] for _, r in results]),
+        key="mh_gqa_tradeoff",
+        **PLOTLY,
+    )
+    rows = [
+        {
+            "K/V heads": k,
+            "KV cache at 512 tokens (fp32)": kvc.human_bytes(
+                kvc.kv_cache_bytes(6, k, 32, GQA_CONTEXT, 4)
+            ),
+            "mean JS divergence (nats)": round(r["mean_js"], 4),
+            "embedding cosine": round(r["cosine"], 4),
+        }
+        for k, r in results
+    ]
+    st.dataframe(rows, width="stretch", hide_index=True)
+    csv_button(lambda: hv.table_csv(rows), "gqa_tradeoff", "csv_gqa_all", "Table as CSV")
+
+
+def gqa_real_model(out, text: str) -> None:
+    encoder = uic.get_encoder()
+    cfg = encoder.config
+    st.subheader("GQA made from the real model")
+    st.markdown(
+        "Pool the model's own K and V heads: each group of query heads gets the mean of its "
+        "K/V projections (the conversion of Ainslie et al. 2023, *before* the short retraining "
+        "they add). The query heads stay as they were. What does that do to this model?"
+    )
+    c1, c2 = st.columns([2, 1])
+    n_kv = c1.select_slider(
+        "K/V heads of all-MiniLM-L6-v2 (12 = the original)",
+        bf.KV_CHOICES,
+        format_func=lambda k: f"{k} ({'MHA' if k == cfg.n_heads else 'MQA' if k == 1 else 'GQA'})",
+        key=hv.KV.widget,
+        persist_state="page",
+    )
+    if not 0 <= st.session_state.get(hv.LAYER.widget, 0) < cfg.n_layers:
+        st.session_state[hv.LAYER.widget] = cfg.n_layers - 1
+    layer = c2.selectbox("Layer", range(cfg.n_layers), key=hv.LAYER.widget, persist_state="page")
+    with st.spinner(f"Building the model with {n_kv} K/V heads (compiles once) …"):
+        result = gqa_result(text, n_kv)
+    own = kvc.kv_cache_bytes(cfg.n_layers, n_kv, cfg.head_dim, GQA_CONTEXT, 4)
+    mha = kvc.kv_cache_bytes(cfg.n_layers, cfg.n_heads, cfg.head_dim, GQA_CONTEXT, 4)
+    m1, m2, m3 = st.columns(3)
+    m1.metric(
+        f"KV cache at {GQA_CONTEXT} tokens", kvc.human_bytes(own), f"{own / mha - 1:.0%}",
+        delta_color="off", help="2 × 6 layers × K × 32 × tokens × 4 bytes (fp32)",
+    )  # fmt: skip
+    m2.metric("mean JS divergence from the original", f"{result['mean_js']:.3f} nats")
+    m3.metric(
+        "sentence-embedding cosine",
+        f"{result['cosine']:.3f}",
+        help="Mean of the last hidden state over the tokens (how sentence-transformers pools "
+        "this model), grouped vs original. 1 = the same embedding.",
+    )
+    kv_group = attn_jax.kv_group_of(cfg.n_heads, n_kv)
+    thumbs = mosaic_thumbs(text, "raw")
+    fig = bf.gqa_heads(thumbs[layer], result["thumbs"][layer], result["js"][layer], kv_group, n_kv)
+    st.plotly_chart(fig, key="mh_gqa_heads", **PLOTLY)
+    st.caption(
+        f"Layer {layer}: the original heads (top) and the same query heads reading pooled keys "
+        "and values (bottom). Hover for each head's JS divergence. Without retraining the maps "
+        "drift and the embedding moves: the trade-off is measured here, not assumed."
+    )
+    heads = [f"H{h}" for h in range(cfg.n_heads)]
+    layers = [f"L{la}" for la in range(cfg.n_layers)]
+    csv_button(
+        lambda: hv.matrix_csv(result["js"], layers, heads),
+        f"gqa_js_K{n_kv}",
+        "csv_gqa_js",
+        "JS divergence per head as CSV",
+    )
+    if st.toggle("Measure every K/V head count on this sentence", key="mh_gqa_all"):
+        gqa_every_k(text)
+
+
+@st.fragment
+def gqa_section(out, text: str) -> None:
+    st.header("Grouped-query attention (GQA)")
+    st.markdown(
+        "With **MHA** every query head has its own K and V head; with **GQA** a group of query "
+        "heads shares one K/V head; with **MQA** all share a single one. Fewer K/V heads mean a "
+        "smaller KV cache when generating text. At what cost?"
+    )
+    c1, c2 = st.columns(2)
+    n_heads = c1.select_slider("Query heads N (toy)", [2, 4, 8, 16], key="gqa_n")
+    divisors = [k for k in range(n_heads, 0, -1) if n_heads % k == 0]
+    if st.session_state.get("gqa_k") not in divisors:
+        st.session_state["gqa_k"] = divisors[len(divisors) // 2]
+    kind = {n_heads: "MHA", 1: "MQA"}
+    n_kv = c2.select_slider(
+        "K/V heads (toy)",
+        divisors,
+        format_func=lambda k: f"{k} ({kind.get(k, 'GQA')})",
+        key="gqa_k",
+    )
+    groups_fig, heads_fig = toy_gqa_figures(n_heads, n_kv)
+    st.plotly_chart(groups_fig, key="mh_gqa", **PLOTLY)
+    st.caption("Heads in one group read the same keys, so their maps differ only through Q.")
+    st.plotly_chart(heads_fig, key="gqa_h", **PLOTLY)
+    if out is not None:
+        gqa_real_model(out, text)
+    state.sync_url()
+
+
+@st.fragment
+def kv_cache_section() -> None:
+    st.subheader("KV-cache size")
+    names = list(kvc.MODEL_FACTS)
+    c1, c2, c3 = st.columns(3)
+    model = c1.selectbox("Model", names, key="mh_kv_model", persist_state="page")
+    n_ctx = c2.number_input(
+        "Context length (tokens)", 1, 1_048_576, step=1024, key="mh_ctx", persist_state="page"
+    )
+    dtype = c3.selectbox(
+        "Number format", list(kvc.BYTES_PER_VALUE), key="mh_dtype", persist_state="page"
+    )
+    nbytes = kvc.BYTES_PER_VALUE[dtype]
+    own, mha = kvc.model_kv_cache(model, int(n_ctx), nbytes)
+    n_layers_m, n_heads_m, _, head_dim_m, n_kv_m = kvc.MODEL_FACTS[model]
+    st.markdown(
+        f"2 (K and V) × {n_layers_m} layers × {n_kv_m} KV heads × {head_dim_m} head dim × "
+        f"{int(n_ctx):,} tokens × {nbytes} bytes = **{kvc.human_bytes(own)}** per sequence."
+    )
+    m1, m2, m3 = st.columns(3)
+    m1.metric("KV cache, as published", kvc.human_bytes(own))
+    m2.metric(f"with MHA ({n_heads_m} KV heads)", kvc.human_bytes(mha))
+    m3.metric("saved by GQA/MQA", f"{(1 - own / mha) * 100:.0f} %")
+    sizes = [kvc.model_kv_cache(name, int(n_ctx), nbytes) for name in names]
+    fig = hf.kv_cache_bars(names, [s[0] for s in sizes], [s[1] for s in sizes], highlight=model)
+    st.plotly_chart(fig, key="mh_kv_bars", **PLOTLY)
+    state.sync_url()
+
+
+# --- the page --------------------------------------------------------------------------------
 encoder = uic.get_encoder()
 N_LAYERS, N_HEADS = (
     (encoder.config.n_layers, encoder.config.n_heads) if encoder is not None else (6, 12)
 )
-init_view(N_LAYERS, N_HEADS)
-
 st.title("Multi-head attention")
 st.markdown(
     "One attention head computes one weighting of the tokens. A transformer runs **N heads in "
@@ -84,215 +450,39 @@ st.markdown(
     "concatenates their outputs and mixes them with W_O. Different heads learn to look for "
     "different things."
 )
-for notice in st.session_state.pop("mh_notices", []):
-    st.warning(notice, icon=":material/link_off:")
+state.show_notices(notices)
 if encoder is None:
-    st.info(
-        f"**Toy mode**: the pretrained model is not available. {uic.INSTALL_HINT}",
-        icon=":material/toys:",
-    )
+    st.info(f"**Toy mode**: the pretrained model is not available. {uic.INSTALL_HINT}")
 
-# --- How multi-head works (toy) ------------------------------------------------------------
-st.header("How multi-head works")
-c1, c2, c3, c4 = st.columns(4)
-n_heads = c1.select_slider("Heads N", [1, 2, 4, 8, 16], value=4, key="toy_n")
-d_model = c2.radio("d_model", [16, 32], index=1, horizontal=True, key="toy_d")
-n_tokens = c3.slider("Tokens T", 3, 8, 5, key="toy_t")
-seed = c4.number_input("Seed", 0, 9999, 0, key="toy_seed")
-toy_tokens = [f"x{i}" for i in range(n_tokens)]
-run = toy(n_tokens, d_model, n_heads, n_heads, int(seed))
-st.markdown(
-    f"X is [T={n_tokens}, D={d_model}] (seeded random). Each head i projects it with its own "
-    f"W_Qⁱ, W_Kⁱ, W_Vⁱ of shape [{d_model}, {d_model // n_heads}] and computes "
-    f"softmax(QⁱKⁱᵀ/√{d_model // n_heads}) · Vⁱ → [T, {d_model // n_heads}]."
-)
-st.plotly_chart(hf.toy_heads(run.weights, toy_tokens), width="stretch", key="toy_heads")
-st.markdown(
-    f"**Concatenate** the {n_heads} head outputs → [T={n_tokens}, N·d_k={d_model}], then "
-    f"**mix** with W_O [{d_model}, {d_model}] → output [T={n_tokens}, D={d_model}]. The black "
-    "lines mark where one head's slice ends: W_O is what lets heads combine their findings."
-)
-st.plotly_chart(hf.concat_and_wo(run.concat, run.w_o, n_heads), width="stretch", key="toy_cat")
+toy_section()
 
-# --- The model at a glance -------------------------------------------------------------------
 st.header("The model at a glance: all heads")
-text = uic.sentence_input("Sentence", hv.DEFAULT_TEXT, key="mh_text")
+text = uic.sentence_input("Sentence", hv.DEFAULT_TEXT, key=hv.TEXT.widget)
 out = uic.run_model(text) if (encoder is not None and text) else None
 if encoder is None:
-    st.info(
-        f"This section needs the pretrained model. {uic.INSTALL_HINT}",
-        icon=":material/inventory_2:",
-    )
+    st.info(f"This section needs the pretrained model. {uic.INSTALL_HINT}")
 elif out is not None:
     if out.truncated:
-        st.info(
-            "The sentence was long: only its first pieces are used.", icon=":material/content_cut:"
-        )
-    tokens = list(out.tokens)
-    pins = [hv.label_pin(label) for label in st.session_state.get("mh_pins", [])]
-    st.caption(
-        f"{N_LAYERS} layers × {N_HEADS} heads, one shared colour scale (0 to 1). Rows of each "
-        "thumbnail are queries, columns keys. Click a thumbnail to pin it (4 at most)."
-    )
-    st.plotly_chart(
-        hf.head_mosaic(out.attentions, pins),
-        width="stretch",
-        key="mh_mosaic",
-        on_select=lambda: on_mosaic_click(N_LAYERS, N_HEADS),
-        selection_mode="points",
-    )
-    options = [hv.pin_label((la, he)) for la in range(N_LAYERS) for he in range(N_HEADS)]
-    st.multiselect("Pinned heads", options, max_selections=hv.MAX_PINS, key="mh_pins")
-    pins = [hv.label_pin(label) for label in st.session_state["mh_pins"]]
-    for col, (layer, head) in zip(st.columns(max(1, len(pins))), pins, strict=False):
-        with col:
-            fig = heatmap(
-                out.attentions[layer, head], tokens, tokens, title=f"layer {layer}, head {head}"
-            )
-            st.plotly_chart(fig, width="stretch", key=f"pin_{layer}_{head}")
-            csv_button(
-                out.attentions[layer, head],
-                tokens,
-                f"attention_L{layer}_H{head}",
-                f"csv_{layer}_{head}",
-            )
+        st.info(f"The text was cut to the model's limit of {len(out.tokens)} word pieces.")
+    heads_section(out, text, N_LAYERS, N_HEADS)
+    same_head_section(out, N_LAYERS, N_HEADS)
+    predict_section(out, text)
+    stats_section(text)
 
-# --- Compare ---------------------------------------------------------------------------------
-st.header("Compare heads")
-if out is None:
-    st.info(
-        "Comparing heads needs the pretrained model (see above).", icon=":material/inventory_2:"
-    )
-else:
-    labels = st.session_state["mh_pins"]
-    if len(labels) < 2:
-        st.info("Pin at least two heads above to compare them.", icon=":material/push_pin:")
-    else:
-        c1, c2 = st.columns(2)
-        label_a = c1.selectbox("Head A", labels, index=0, key="mh_cmp_a")
-        label_b = c2.selectbox("Head B", labels, index=1, key="mh_cmp_b")
-        a, b = (out.attentions[hv.label_pin(lab)] for lab in (label_a, label_b))
-        js = hd.head_js(a, b)
-        st.metric(
-            "Jensen-Shannon divergence, mean over query rows",
-            f"{js:.3f} nats",
-            help="0 = the two heads weight every row identically; ln 2 ≈ 0.693 = they never "
-            "attend to the same tokens.",
-        )
-        fig = hf.difference(a, b, tokens, title=f"{label_a} − {label_b} (blue: A larger)")
-        st.plotly_chart(fig, width="stretch", key="mh_diff")
-        csv_button(a - b, tokens, "difference", "csv_diff")
-
-    st.subheader("The same head on two sentences")
-    text2 = uic.sentence_input("Second sentence", hv.DEFAULT_TEXT2, key="mh_text2")
-    options = [hv.pin_label((la, he)) for la in range(N_LAYERS) for he in range(N_HEADS)]
-    first = labels[0] if labels else options[-1]
-    same = st.selectbox("Head", options, index=options.index(first), key="mh_same")
-    out2 = uic.run_model(text2) if text2 else None
-    if out2 is not None:
-        pin = hv.label_pin(same)
-        c1, c2 = st.columns(2)
-        for col, o, name in ((c1, out, "first"), (c2, out2, "second")):
-            with col:
-                fig = heatmap(o.attentions[pin], o.tokens, o.tokens, title=f"{same}, {name}")
-                st.plotly_chart(fig, width="stretch", key=f"mh_same_{name}")
-
-# --- Head statistics -------------------------------------------------------------------------
-st.header("Head statistics")
-if out is None:
-    st.info("Head statistics need the pretrained model (see above).", icon=":material/inventory_2:")
-else:
-    stats, rows = head_table(text)
-    c1, c2 = st.columns([2, 1])
-    stat = c1.selectbox(
-        "Statistic", list(hd.STATS), format_func=lambda k: hd.STATS[k][0], key="mh_stat"
-    )
-    mode = c2.radio("Show as", hv.VIEWS, horizontal=True, key="mh_view")
-    st.caption(f"{hd.STATS[stat][0]}: {hd.STATS[stat][1]}. Every value is a mean over query rows.")
-    if mode == "heatmap":
-        st.plotly_chart(hf.stat_grid(stats[stat], hd.STATS[stat][0]), width="stretch", key="mh_sg")
-    else:
-        ranks = cluster_rank(text)
-        table = [row | {"cluster order": rank} for row, rank in zip(rows, ranks, strict=True)]
-        st.dataframe(table, width="stretch", hide_index=True, height=400)
-    rules = "; ".join(
-        f"{tag}: {hd.STATS.get(k, ('entropy / ln T',))[0]} ≥ {thr}" for tag, k, thr in hd.ROLE_RULES
-    )
-    st.caption(
-        "**Role tags are heuristics**, computed from the statistics with fixed thresholds "
-        f"({rules}); “mixed” when none applies. Cluster order: average-linkage clustering of "
-        "the heads on their Jensen-Shannon distances (heads next to each other behave alike)."
-    )
-    st.download_button(
-        "Statistics as CSV",
-        hv.table_csv(rows),
-        "head_statistics.csv",
-        "text/csv",
-        key="csv_stats",
-        icon=":material/download:",
-    )
-
-# --- Real models -----------------------------------------------------------------------------
 st.header("Heads in real models")
 st.markdown(
     "Typical models use **8 to 128 heads** per layer. Many recent ones keep fewer K/V heads "
     "than query heads (grouped-query attention, below)."
 )
 facts = kvc.facts_rows()
-st.dataframe(facts, width="stretch", hide_index=True, height=35 * (len(facts) + 1) + 3)
+st.dataframe(
+    facts,
+    width="stretch",
+    hide_index=True,
+    height=35 * (len(facts) + 1) + 3,
+    column_config={"attention": st.column_config.TextColumn(width="large")},
+)
 
-# --- Grouped-query attention -----------------------------------------------------------------
-st.header("Grouped-query attention (GQA)")
-st.markdown(
-    "With **MHA** every query head has its own K and V head; with **GQA** a group of query "
-    "heads shares one K/V head; with **MQA** all share a single one. Fewer K/V heads mean a "
-    "smaller KV cache when generating text, at little cost in quality."
-)
-divisors = [k for k in range(n_heads, 0, -1) if n_heads % k == 0]
-kind = {n_heads: "MHA", 1: "MQA"}
-n_kv = st.select_slider(
-    f"K/V heads for the toy above (N = {n_heads})",
-    divisors,
-    value=divisors[len(divisors) // 2] if len(divisors) > 2 else divisors[-1],
-    format_func=lambda k: f"{k} ({kind.get(k, 'GQA')})",
-    key="mh_kv",
-)
-gqa = toy(n_tokens, d_model, n_heads, n_kv, int(seed))
-st.plotly_chart(hf.gqa_groups(gqa.kv_group), width="stretch", key="mh_gqa")
-st.caption(
-    "Heads in one group read the same keys, so their maps differ only through their queries."
-)
-st.plotly_chart(hf.toy_heads(gqa.weights, toy_tokens, gqa.kv_group), width="stretch", key="gqa_h")
-
-st.subheader("KV-cache size")
-names = list(kvc.MODEL_FACTS)
-c1, c2, c3 = st.columns(3)
-model = c1.selectbox("Model", names, index=names.index("Llama 3 8B"), key="mh_kv_model")
-n_ctx = c2.number_input("Context length (tokens)", 1, 1_048_576, 8192, step=1024, key="mh_ctx")
-dtype = c3.selectbox("Number format", list(kvc.BYTES_PER_VALUE), index=1, key="mh_dtype")
-nbytes = kvc.BYTES_PER_VALUE[dtype]
-own, mha = kvc.model_kv_cache(model, int(n_ctx), nbytes)
-n_layers_m, n_heads_m, _, head_dim_m, n_kv_m = kvc.MODEL_FACTS[model]
-st.markdown(
-    f"2 (K and V) × {n_layers_m} layers × {n_kv_m} KV heads × {head_dim_m} head dim × "
-    f"{int(n_ctx):,} tokens × {nbytes} bytes = **{kvc.human_bytes(own)}** per sequence."
-)
-m1, m2, m3 = st.columns(3)
-m1.metric("KV cache, as published", kvc.human_bytes(own))
-m2.metric(f"with MHA ({n_heads_m} KV heads)", kvc.human_bytes(mha))
-m3.metric("saved by GQA/MQA", f"{(1 - own / mha) * 100:.0f} %")
-sizes = [kvc.model_kv_cache(name, int(n_ctx), nbytes) for name in names]
-fig = hf.kv_cache_bars(names, [s[0] for s in sizes], [s[1] for s in sizes], highlight=model)
-st.plotly_chart(fig, width="stretch", key="mh_kv_bars")
-
-# --- Keep the URL in step with the view, so a copied link reproduces it ----------------------
-view = hv.HeadsView(
-    text=st.session_state.get("mh_text") or hv.DEFAULT_TEXT,
-    text2=st.session_state.get("mh_text2") or hv.DEFAULT_TEXT2,
-    pins=[hv.label_pin(label) for label in st.session_state.get("mh_pins", [])],
-    stat=st.session_state.get("mh_stat", hv.DEFAULT_STAT),
-    view=st.session_state.get("mh_view", "heatmap"),
-)
-params = hv.to_params(view)
-if st.query_params.to_dict() != params:
-    st.query_params.from_dict(params)
+gqa_section(out, text)
+kv_cache_section()
+state.sync_url()

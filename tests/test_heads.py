@@ -11,6 +11,7 @@ from attn_jax.lessons import heads as hd
 from attn_jax.lessons import kv_cache as kvc
 from ui import heads_figures as hf
 from ui import heads_view as hv
+from ui import url_params as up
 
 TOKENS = ["[CLS]", "the", "cat", ",", "sat", "[SEP]"]  # T = 6, punctuation at 3
 T = len(TOKENS)
@@ -192,60 +193,63 @@ def test_toy_multihead_shapes(n_heads, n_kv):
         kvc.toy_multihead(5, 16, 3)
 
 
-def test_parse_view_defaults_and_round_trip():
-    view = hv.parse_view({})
-    assert view.text == hv.DEFAULT_TEXT and view.pins == list(hv.DEFAULT_PINS)
-    assert view.notices == []
-    view.pins, view.stat, view.view, view.text = [(1, 2), (3, 4)], "prev", "table", "Hi!"
-    again = hv.parse_view(hv.to_params(view))
-    assert (again.pins, again.stat, again.view, again.text) == (
-        [(1, 2), (3, 4)],
-        "prev",
-        "table",
-        "Hi!",
-    )
-    assert again.notices == []
-    assert hv.parse_view({"pins": ""}).pins == []
+def test_url_keys_round_trip():
+    parsed = up.parse({}, hv.PARAMS)
+    assert parsed.notices == [] and parsed.values["pins"] == list(hv.DEFAULT_PINS)
+    assert up.dump(parsed.values, hv.PARAMS) == {}  # the default view: a short link
+    view = parsed.values | {"pins": [(1, 2), (3, 4)], "stat": "prev", "stats": "table"}
+    view |= {"text": "Hi!", "view": "value-weighted", "kv": 2, "toy_n": 8}
+    link = up.dump(view, hv.PARAMS)
+    assert link["pins"] == "1.2,3.4" and link["view"] == "value-weighted" and link["kv"] == "2"
+    again = up.parse(link, hv.PARAMS)
+    assert again.notices == [] and again.values == view
+    assert up.parse({"pins": ""}, hv.PARAMS).values["pins"] == []
 
 
 @pytest.mark.parametrize(
     "params",
     [
         {"pins": "garbage"},
-        {"pins": "6.0"},
-        {"pins": "0.12"},
+        {"pins": "1.1,2.2,3.3,4.4,5.5"},
         {"pins": "-1.3"},
         {"pins": "1.1.1,;;"},
         {"stat": "<script>"},
         {"view": "3d"},
-        {"s": "   \x00\x01 "},
-        {"s": "x" * 5000},
+        {"stats": "pie"},
+        {"kv": "5"},
+        {"text": "   \x00\x01 "},
+        {"text": ["a", "b"]},
+        {"text": "x" * 5000},
     ],
 )
-def test_parse_view_garbage_falls_back_with_notice(params):
-    view = hv.parse_view(params, 6, 12)
-    assert view.notices
-    assert all(0 <= la < 6 and 0 <= he < 12 for la, he in view.pins)
-    assert view.stat in hd.STATS and view.view in hv.VIEWS
-    assert 0 < len(view.text) <= hv.MAX_TEXT
+def test_garbage_falls_back_with_a_notice_naming_the_key(params):
+    parsed = up.parse(params, hv.PARAMS)
+    assert len(parsed.notices) == 1
+    key = next(iter(params))
+    assert f"“{key}”" in parsed.notices[0]
+    assert parsed.values[key] == next(p.default for p in hv.PARAMS if p.key == key)
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.dictionaries(st.sampled_from(["s", "s2", "pins", "stat", "view", "zz"]), st.text()))
-def test_parse_view_never_raises(params):
-    view = hv.parse_view(params, 6, 12)
-    assert len(view.pins) <= hv.MAX_PINS and len(set(view.pins)) == len(view.pins)
-    assert view.text and view.text2
+@given(st.dictionaries(st.sampled_from([p.key for p in hv.PARAMS] + ["zz"]), st.text()))
+def test_parse_never_raises_and_never_echoes_values(params):
+    parsed = up.parse(params, hv.PARAMS)
+    pins = parsed.values["pins"]
+    assert len(pins) <= hv.MAX_PINS and len(set(pins)) == len(pins)
+    assert parsed.values["text"] and parsed.values["text2"]
+    for notice in parsed.notices:  # a notice names keys, never a value from the link
+        assert all(len(value) < 8 or value not in notice for value in params.values())
 
 
-def test_repeated_params_use_the_last_value():
-    view = hv.parse_view({"s": ["a", "b"], "pins": ["9.9", "1.1"]}, 6, 12)
-    assert (view.text, view.pins, view.notices) == ("b", [(1, 1)], [])
-
-
-def test_pins_limit_and_dedupe():
-    view = hv.parse_view({"pins": "1.1, 1.1,2:2,3.3,4.4,5.5"})
-    assert view.pins == [(1, 1), (2, 2), (3, 3), (4, 4)] and view.notices
+def test_valid_pins_for_a_model():
+    assert hv.valid_pins([(5, 11), (0, 0), (5, 11), (6, 0), (0, 12)], 6, 12) == [(5, 11), (0, 0)]
+    assert hv.valid_pins([(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)], 6, 12) == [
+        (1, 1),
+        (2, 2),
+        (3, 3),
+        (4, 4),
+    ]
+    assert hv.valid_pins(["ab", None, (1,)], 6, 12) == []
 
 
 def test_points_and_add_pins():
@@ -263,9 +267,9 @@ def test_points_and_add_pins():
     assert hv.pins_from_points(sent, 6, 12) == [(5, 3)]
     assert hv.pins_from_points([{"curve_number": 1, "point_index": 14}], 6, 12) == [(1, 2)]
     assert hv.pins_from_points([{"curve_number": 0, "point_index": 14}], 6, 12) == []
-    labels = hv.add_pins(["L0 H0", "L1 H1", "L2 H2", "L3 H3"], [(5, 11), (1, 1)])
-    assert labels == ["L1 H1", "L2 H2", "L3 H3", "L5 H11"]
-    assert hv.label_pin(hv.pin_label((4, 7))) == (4, 7)
+    pins = hv.add_pins([(0, 0), (1, 1), (2, 2), (3, 3)], [(5, 11), (1, 1)])
+    assert pins == [(1, 1), (2, 2), (3, 3), (5, 11)]
+    assert hv.add_pins(None, [(4, 7)]) == [(4, 7)] and hv.pin_label((4, 7)) == "L4 H7"
 
 
 def test_csv_exports():
@@ -281,17 +285,73 @@ def test_csv_exports():
 def test_figures_build_and_mark_pins():
     rng = np.random.default_rng(0)
     a = rng.dirichlet(np.ones(40), size=(2, 3, 40))  # long: pooled thumbnails
-    fig = hf.head_mosaic(a, [(1, 2)], cells=8)
+    thumbs = hf.thumbnails(a, cells=8)
+    assert thumbs.shape == (2, 3, 8, 8) and thumbs.dtype == np.float32
+    np.testing.assert_allclose(thumbs.sum(-1), 1.0, atol=1e-5)  # pooled rows still sum to 1
+    fig = hf.head_mosaic(thumbs, [(1, 2)])
     heat, dots = fig.data
-    assert heat.z.shape == (2 * 9 - 1, 3 * 9 - 1)
-    assert np.allclose(np.nansum(heat.z[:8, :8], axis=1), 1.0)  # pooled rows still sum to 1
+    assert heat.z.shape == (2 * 9, 3 * 9)
     assert [list(c) for c in dots.customdata] == [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]]
+    assert dots.marker.color == "rgba(0,0,0,0)"  # click targets are invisible, not pale squares
+    assert heat.colorbar.orientation == "h"  # the colour bar does not squeeze a phone's mosaic
     assert len(fig.layout.shapes) == 1
     diff = hf.difference(previous_token(), uniform(), ["<b>", *TOKENS[1:]])
-    assert diff.data[0].zmin == -diff.data[0].zmax and "‹b›" in list(diff.data[0].x)
-    assert len(hf.toy_heads(rng.dirichlet(np.ones(4), size=(16, 4)), list("abcd")).data) == 16
-    assert len(hf.gqa_groups([0, 0, 1, 1]).data) == 4 + 2
+    assert diff.data[0].zmin == -diff.data[0].zmax and "&lt;b&gt;" in list(diff.data[0].x)
+    toy = hf.toy_heads(rng.dirichlet(np.ones(4), size=(16, 4)), list("abcd"))
+    assert len(toy.data) == 16 and toy.layout.xaxis9.title.text == "key"
+    assert toy.layout.yaxis.title.text == "query"
+    groups = hf.gqa_groups([0, 0, 1, 1])
+    assert len(groups.data) == 4 + 2 and groups.layout.plot_bgcolor is None  # no white box
     assert hf.stat_grid(np.full((2, 3), np.nan), "x").data[0].zmin == 0.0
     run = kvc.toy_multihead(4, 16, 4)
-    assert len(hf.concat_and_wo(run.concat, run.w_o, 4).data) == 2
-    assert len(hf.kv_cache_bars(["a", "b"], [1, 2], [3, 4], highlight="b").data) == 2
+    cat = hf.concat_and_wo(run.concat, run.w_o, 4)
+    assert len(cat.data) == 2 and not cat.layout.annotations  # axis titles, no colliding titles
+    bars = hf.kv_cache_bars(["a", "b"], [2**30, 2**31], [3 * 2**30, 2**33], highlight="b")
+    assert len(bars.data) == 2 and not bars.layout.shapes  # no wash-out rectangle
+    assert list(bars.layout.yaxis.ticktext) == ["1", "2", "5"]
+    assert list(bars.data[0].marker.line.width) == [0, 3]
+
+
+def test_pinned_heads_share_one_colour_bar():
+    maps = np.stack([previous_token(), uniform(), uniform(), previous_token()])
+    fig = hf.pinned_heads(maps, TOKENS, ["L0 H0", "L1 H1", "L2 H2", "L3 H3"])
+    assert len(fig.data) == 4 and {t.coloraxis for t in fig.data} == {"coloraxis"}
+    assert fig.layout.xaxis4.domain[0] > 0.4 and fig.layout.yaxis3.domain[1] < 0.6  # 2 x 2
+    long = hf.pinned_heads(np.ones((1, 40, 40)) / 40, [f"t{i}" for i in range(40)], ["L0 H0"])
+    assert len(long.layout.xaxis.tickvals) <= hf.MAX_TICKS
+
+
+def test_log_ticks_have_full_labels():
+    vals, text = hf.log_ticks(0.03, 700)
+    assert text == [
+        "0.05",
+        "0.1",
+        "0.2",
+        "0.5",
+        "1",
+        "2",
+        "5",
+        "10",
+        "20",
+        "50",
+        "100",
+        "200",
+        "500",
+    ]
+    assert vals[0] == pytest.approx(0.05)
+
+
+def test_questions_are_computed_from_the_maps():
+    prev = np.zeros((2, 3))
+    prev[1, 2], prev[0, 1] = 0.9, -1.0
+    stats = {"prev": prev}
+    for seed in (0, 1):
+        q = hd.previous_token_question(stats, seed)
+        right = q.heads[q.question.answer]
+        assert right == (1, 2) and q.question.options == ("head A", "head B")
+        assert "90%" in q.question.reason
+    raw = np.array([[0.8, 0.1], [0.2, 0.3]])
+    for weighted, answer in ((raw * 0.3, 2), (raw, 1), (raw * 1.5, 0)):
+        q = hd.sink_question(raw, weighted)
+        assert q.heads[0] == (0, 0) and q.question.answer == answer
+        assert "80%" in q.question.prompt

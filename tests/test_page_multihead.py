@@ -1,6 +1,6 @@
-"""AppTest for the Multi-head page: pinning, comparing, statistics, GQA, URL state, toy mode."""
+"""AppTest for the Multi-head page: pins, views, comparing, statistics, questions, GQA, URL state,
+toy mode."""
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -8,12 +8,13 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+import attn_jax
 import ui.components as uic
 from attn_jax.lessons.heads import head_js
 from tests.apptest import page_test
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_multihead.py")
 TOKENS = ["[CLS]", "the", "cat", "sat", ",", "it", "purred", ".", "[SEP]"]
+EVIL = ("http://", "<img", "](", "![")  # what would form a link or an image
 
 
 def fake_run(text: str):
@@ -21,7 +22,10 @@ def fake_run(text: str):
     rng = np.random.default_rng(len(text))
     t = len(TOKENS)
     attn = rng.dirichlet(np.ones(t) * 0.3, size=(6, 12, t)).astype(np.float32)
-    return SimpleNamespace(tokens=list(TOKENS), attentions=attn, truncated=False)
+    hidden = rng.normal(size=(7, t, 8)).astype(np.float32)
+    return SimpleNamespace(
+        text=text, tokens=list(TOKENS), attentions=attn, hidden_states=hidden, truncated=False
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -33,24 +37,31 @@ def fresh_caches():
 
 @pytest.fixture
 def fake_model(monkeypatch):
-    encoder = SimpleNamespace(config=SimpleNamespace(n_layers=6, n_heads=12))
+    config = SimpleNamespace(n_layers=6, n_heads=12, head_dim=32)
+    encoder = SimpleNamespace(config=config, source_label="fake")
     monkeypatch.setattr(uic, "get_encoder", lambda: encoder)
     monkeypatch.setattr(uic, "run_model", fake_run)
+    grouped = SimpleNamespace(run=lambda text: fake_run(text + " (grouped)"))
+    monkeypatch.setattr(attn_jax, "grouped_query", lambda enc, k: grouped)
 
 
 def run_page(params=None) -> AppTest:
-    at = page_test("multihead", timeout=120)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
+    at = page_test("multihead", timeout=300, query=params)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 
 
-def qp(at: AppTest, key: str) -> str:
-    """A query param of the finished run as one string."""
+def qp(at: AppTest, key: str) -> str | None:
+    """A query param of the finished run as one string (None when absent: the default)."""
+    if key not in at.query_params:
+        return None
     value = at.query_params[key]
     return value[-1] if isinstance(value, list) else value
+
+
+def warnings(at: AppTest) -> str:
+    return " ".join(w.value for w in at.warning)
 
 
 def test_default_view_with_whatever_model_is_installed():
@@ -58,61 +69,117 @@ def test_default_view_with_whatever_model_is_installed():
     titles = [h.value for h in at.header]
     assert "Grouped-query attention (GQA)" in titles and "Heads in real models" in titles
     if uic.get_encoder() is not None:
-        assert at.multiselect(key="mh_pins").value == ["L5 H11", "L0 H0"]
+        assert at.multiselect(key="mh_pins").value == [(5, 11), (0, 0)]
         assert any("Jensen-Shannon" in m.label for m in at.metric)
-        assert qp(at, "pins") == "5.11,0.0"
+        assert any("embedding cosine" in m.label for m in at.metric)  # GQA on the real model
+        assert qp(at, "pins") is None  # the default view writes a short URL
     else:
         assert any("Toy mode" in i.value for i in at.info)
 
 
 def test_pin_a_third_head_and_share_it(fake_model):
     at = run_page()
-    n_charts = len(at.get("plotly_chart"))
-    at.multiselect(key="mh_pins").select("L2 H7").run()
+    at.multiselect(key="mh_pins").select((2, 7)).run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == n_charts + 1
+    pinned = next(c for c in at.get("plotly_chart") if c.proto.id and "mh_pinned" in c.proto.id)
+    assert pinned is not None
     assert qp(at, "pins") == "5.11,0.0,2.7"
-    assert len(at.get("download_button")) >= 4  # 3 pinned maps, difference, statistics
+    assert len(at.get("download_button")) >= 5  # 3 pinned maps, difference, statistics
+
+
+def test_a_shared_link_opens_the_same_view(fake_model):
+    params = {"pins": "1.2,3.4", "view": "rollout", "stat": "prev", "kv": "2", "layer": "3"}
+    at = run_page(params)
+    assert at.multiselect(key="mh_pins").value == [(1, 2), (3, 4)]
+    assert at.radio(key="mh_view").value == "rollout"
+    assert at.selectbox(key="mh_stat").value == "prev"
+    assert at.select_slider(key="mh_gqa_kv").value == 2
+    assert at.selectbox(key="mh_gqa_layer").value == 3
+    assert not at.warning
+    for key, value in params.items():
+        assert qp(at, key) == value
+
+
+@pytest.mark.parametrize("view", ["raw", "value-weighted", "rollout"])
+def test_view_toggle_round_trips(fake_model, view):
+    at = run_page()
+    at.radio(key="mh_view").set_value(view).run()
+    assert not at.exception
+    assert qp(at, "view") == (None if view == "raw" else view)
+    again = run_page({"view": view})
+    assert again.radio(key="mh_view").value == view
 
 
 def test_compare_two_heads(fake_model):
     at = run_page({"pins": "1.2,3.4"})
-    at.selectbox(key="mh_cmp_b").set_value("L1 H2")
-    at.selectbox(key="mh_cmp_a").set_value("L3 H4").run()
+    at.selectbox(key="mh_cmp_b").set_value((1, 2))
+    at.selectbox(key="mh_cmp_a").set_value((3, 4)).run()
     assert not at.exception
     out = fake_run(at.text_input(key="mh_text").value)
     expected = head_js(out.attentions[3, 4], out.attentions[1, 2])
     metric = next(m for m in at.metric if "Jensen-Shannon" in m.label)
     assert metric.value == f"{expected:.3f} nats"
     at.text_input(key="mh_text2").input("A much longer second sentence here.").run()
-    assert not at.exception
+    assert not at.exception and qp(at, "text2") == "A much longer second sentence here."
 
 
 def test_statistics_table_and_heatmap(fake_model):
-    at = run_page({"stat": "prev", "view": "table"})
+    at = run_page({"stat": "prev", "stats": "table"})
     assert at.selectbox(key="mh_stat").value == "prev"
+    assert at.selectbox(key="mh_stat").disabled  # the table shows every statistic
     table = at.dataframe[0].value
     assert len(table) == 72 and "role (heuristic)" in table.columns
     assert sorted(table["cluster order"]) == list(range(72))
-    at.radio(key="mh_view").set_value("heatmap").run()
-    assert not at.exception and qp(at, "view") == "heatmap"
+    at.radio(key="mh_stats_view").set_value("heatmap").run()
+    assert not at.exception and qp(at, "stats") is None
+    assert not at.selectbox(key="mh_stat").disabled
     assert qp(at, "stat") == "prev"
+
+
+def test_questions_answer_after_a_choice(fake_model):
+    at = run_page()
+    before = len(at.success) + len(at.error)
+    radios = [r for r in at.radio if r.key and r.key.startswith("mh_q_prev")]
+    assert len(radios) == 1 and radios[0].value is None
+    radios[0].set_value(0).run()
+    assert not at.exception
+    assert len(at.success) + len(at.error) == before + 1
+    shown = " ".join(x.value for x in (*at.success, *at.error))
+    assert "layer" in shown and "%" in shown  # the reason with the measured numbers
+
+
+def test_gqa_on_the_model(fake_model):
+    at = run_page({"kv": "1"})
+    assert any(m.label.startswith("KV cache at 512") and m.value == "768.00 KiB" for m in at.metric)
+    cosine = next(m for m in at.metric if "cosine" in m.label)
+    assert -1 <= float(cosine.value) <= 1
+    at.toggle(key="mh_gqa_all").set_value(True).run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert list(table["K/V heads"]) == [12, 6, 4, 3, 2, 1]
+    assert table["mean JS divergence (nats)"].iloc[0] == 0.0
 
 
 @pytest.mark.parametrize(
     "params",
     [
         {"pins": "99.99,banana", "stat": "nope", "view": "3d"},
-        {"s": "\x00\x01", "pins": "1.1,2.2,3.3,4.4,5.5"},
-        {"pins": "-1.-1", "s2": ""},
+        {"text": "\x00\x01", "pins": "1.1,2.2,3.3,4.4,5.5"},
+        {"pins": "-1.-1", "text2": "", "kv": "5", "layer": "99"},
+        {"pins": "[Log in](http://evil.example)", "stat": "![x](http://evil.example/p.png)"},
+        {"view": "<img src=http://evil.example/x>", "zz](http://evil.example)": "1"},
+        {"pins": "40.30"},  # valid in the URL, but the model has 6 × 12 heads
     ],
 )
 def test_bad_query_params_fall_back_with_a_notice(fake_model, params):
     at = run_page(params)
     assert at.warning, "a notice explains what was ignored"
-    pins = qp(at, "pins").split(",")
-    assert 1 <= len(pins) <= 4
+    shown = warnings(at)
+    assert not any(bad in shown for bad in EVIL), shown  # the key is named, the value never
+    pins = at.multiselect(key="mh_pins").value
+    assert len(pins) <= 4 and all(0 <= la < 6 and 0 <= he < 12 for la, he in pins)
     assert at.selectbox(key="mh_stat").value in ("entropy", "prev")
+    assert at.radio(key="mh_view").value == "raw"
     assert at.text_input(key="mh_text").value.strip()
 
 
@@ -124,8 +191,9 @@ def test_toy_mode_still_teaches(monkeypatch):
     assert any("pip install --no-deps" in i.value for i in at.info)
     assert len(at.get("plotly_chart")) == 5  # toy heads, concat/W_O, GQA groups and heads, KV
     at.select_slider(key="toy_n").set_value(8).run()
-    at.select_slider(key="mh_kv").set_value(1).run()
+    at.select_slider(key="gqa_k").set_value(1).run()
     assert not at.exception
+    assert qp(at, "toy_n") == "8" and qp(at, "gqa_k") == "1"
     assert any(m.value == "1.00 GiB" for m in at.metric)  # Llama 3 8B, 8192 tokens, fp16
 
 
@@ -134,5 +202,5 @@ def test_pins_survive_an_empty_sentence(fake_model):
     at.text_input(key="mh_text").input("").run()
     assert not at.exception and any("empty" in i.value for i in at.info)
     at.text_input(key="mh_text").input("Back again.").run()
-    assert at.multiselect(key="mh_pins").value == ["L3 H3", "L4 H4"]
-    assert qp(at, "pins") == "3.3,4.4"
+    assert at.multiselect(key="mh_pins").value == [(3, 3), (4, 4)]
+    assert qp(at, "pins") == "3.3,4.4" and qp(at, "text") == "Back again."

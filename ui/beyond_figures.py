@@ -90,7 +90,7 @@ def gqa_heads(original, grouped, js, kv_group: Sequence[int], n_kv: int) -> go.F
             colorscale=ATTN_SCALE,
             cmin=0,
             cmax=1,
-            colorbar=dict(orientation="h", y=-0.25, thickness=10, len=0.6, title="weight"),
+            colorbar=dict(thickness=10, len=0.9),
         ),
         height=300,
         margin=dict(l=10, r=10, t=10, b=10),

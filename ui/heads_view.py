@@ -1,122 +1,58 @@
-"""The Multi-head page's shareable view (URL query params) and CSV exports. No streamlit here.
+"""The Multi-head page's URL keys (ui.url_params) and its CSV exports. No streamlit here.
 
-URL keys: s (sentence), s2 (second sentence), pins ("5.11,0.3" = layer.head, 0-based),
-stat (a key of attn_jax.lessons.heads.STATS), view ("heatmap" or "table"). Anything missing, out of
-range or garbled falls back to its default with a notice; parsing never raises.
+URL keys: text, text2 (the two sentences), pins (pinned heads, "5.11,0.3" = layer.head,
+0-based), view (raw | value-weighted | rollout), stat (a key of attn_jax.lessons.heads.STATS),
+stats (heatmap | table), kv and layer (the GQA section: K/V heads, the layer shown), source
+(encoder | decoder, when a decoder is installed), plus the toy and KV-cache settings. A value
+that cannot be used falls back to its default with a notice naming the key only.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from attn_jax.lessons.heads import STATS
+from attn_jax.lessons.kv_cache import BYTES_PER_VALUE, MODEL_FACTS
+from ui import url_params as up
+from ui.beyond_figures import KV_CHOICES, VIEWS
 from ui.concept_content import COUNTERFACTUAL, EXAMPLE, MAX_CHARS
 
 DEFAULT_TEXT = EXAMPLE
 DEFAULT_TEXT2 = COUNTERFACTUAL
 DEFAULT_PINS: tuple[tuple[int, int], ...] = ((5, 11), (0, 0))
 DEFAULT_STAT = "entropy"
-VIEWS = ("heatmap", "table")
+STATS_VIEWS = ("heatmap", "table")
+SOURCES = {"encoder": "Encoder (all-MiniLM-L6-v2)", "decoder": "Decoder (GPT-2 layout)"}
 MAX_PINS = 4
-MAX_TEXT = MAX_CHARS
-_PIN = re.compile(r"^\s*(\d{1,3})\s*[.:]\s*(\d{1,3})\s*$")
+MAX_LAYERS, MAX_HEADS = 48, 32  # URL bounds; the page checks pins against its model
 
-
-@dataclass
-class HeadsView:
-    """What the page shows; `notices` explains any value that fell back to its default."""
-
-    text: str = DEFAULT_TEXT
-    text2: str = DEFAULT_TEXT2
-    pins: list[tuple[int, int]] = field(default_factory=lambda: list(DEFAULT_PINS))
-    stat: str = DEFAULT_STAT
-    view: str = "heatmap"
-    notices: list[str] = field(default_factory=list)
-
-
-def _one(params: Mapping, key: str) -> str | None:
-    """The last value of a query param as a string (lists give their last item), or None."""
-    value = params.get(key)
-    if isinstance(value, list | tuple):
-        value = value[-1] if value else None
-    return None if value is None else str(value)
-
-
-def _parse_text(raw: str | None, default: str, name: str, notices: list[str]) -> str:
-    """A sentence from the URL: control characters dropped, cut to MAX_TEXT, default if empty."""
-    if raw is None:
-        return default
-    text = "".join(c for c in raw if c.isprintable() or c in " \t").strip()
-    if not text:
-        notices.append(f"The {name} in the link was empty; using the default sentence.")
-        return default
-    if len(text) > MAX_TEXT:
-        notices.append(f"The {name} in the link was cut to {MAX_TEXT} characters.")
-        text = text[:MAX_TEXT]
-    return text
-
-
-def parse_pins(raw: str | None, n_layers: int, n_heads: int, notices: list[str]) -> list:
-    """'5.11,0.3' -> [(5, 11), (0, 3)]: valid, distinct, in range, at most MAX_PINS."""
-    if raw is None:
-        return list(DEFAULT_PINS)
-    if not raw.strip():
-        return []
-    pins: list[tuple[int, int]] = []
-    bad = []
-    for part in raw.split(",")[:64]:
-        match = _PIN.match(part)
-        pin = (int(match[1]), int(match[2])) if match else None
-        if pin is None or not (pin[0] < n_layers and pin[1] < n_heads):
-            bad.append(part.strip()[:20])
-        elif pin not in pins:
-            pins.append(pin)
-    if bad:
-        notices.append(
-            f"Ignored pinned heads that are not layer.head with layer < {n_layers} and "
-            f"head < {n_heads}: {', '.join(repr(b) for b in bad[:5])}."
-        )
-    if len(pins) > MAX_PINS:
-        notices.append(f"Only the first {MAX_PINS} pinned heads are shown.")
-        pins = pins[:MAX_PINS]
-    return pins if pins or not bad else list(DEFAULT_PINS)
-
-
-def parse_view(params: Mapping, n_layers: int = 6, n_heads: int = 12) -> HeadsView:
-    """Validate query params (any mapping of str -> str or list of str) into a HeadsView."""
-    notices: list[str] = []
-    view = HeadsView(notices=notices)
-    view.text = _parse_text(_one(params, "s"), DEFAULT_TEXT, "sentence", notices)
-    view.text2 = _parse_text(_one(params, "s2"), DEFAULT_TEXT2, "second sentence", notices)
-    view.pins = parse_pins(_one(params, "pins"), n_layers, n_heads, notices)
-    stat = _one(params, "stat")
-    if stat is not None and stat in STATS:
-        view.stat = stat
-    elif stat is not None:
-        notices.append(f"Unknown statistic {stat[:20]!r} in the link; showing {DEFAULT_STAT}.")
-    mode = _one(params, "view")
-    if mode is not None and mode in VIEWS:
-        view.view = mode
-    elif mode is not None:
-        notices.append(f"Unknown view {mode[:20]!r} in the link; showing the heatmap.")
-    return view
-
-
-def to_params(view: HeadsView) -> dict[str, str]:
-    """The inverse of parse_view: a HeadsView as query params."""
-    return {
-        "s": view.text,
-        "s2": view.text2,
-        "pins": ",".join(f"{layer}.{head}" for layer, head in view.pins),
-        "stat": view.stat,
-        "view": view.view,
-    }
+TEXT = up.text("text", DEFAULT_TEXT, MAX_CHARS, state_key="mh_text")
+TEXT2 = up.text("text2", DEFAULT_TEXT2, MAX_CHARS, state_key="mh_text2")
+PINS = up.pairs("pins", DEFAULT_PINS, (MAX_LAYERS, MAX_HEADS), MAX_PINS, state_key="mh_pins")
+VIEW = up.choice("view", "raw", list(VIEWS), state_key="mh_view")
+STAT = up.choice("stat", DEFAULT_STAT, list(STATS), state_key="mh_stat")
+STATS_VIEW = up.choice("stats", "heatmap", STATS_VIEWS, state_key="mh_stats_view")
+SOURCE = up.choice("source", "encoder", list(SOURCES), state_key="mh_source")
+KV = up.choice("kv", 4, KV_CHOICES, state_key="mh_gqa_kv")
+LAYER = up.integer("layer", 5, 0, MAX_LAYERS - 1, state_key="mh_gqa_layer")
+TOY = [
+    up.choice("toy_n", 4, (1, 2, 4, 8, 16), state_key="toy_n"),
+    up.choice("toy_d", 32, (16, 32), state_key="toy_d"),
+    up.integer("toy_t", 5, 3, 8, state_key="toy_t"),
+    up.integer("toy_seed", 0, 0, 9999, state_key="toy_seed"),
+    up.choice("gqa_n", 8, (2, 4, 8, 16), state_key="gqa_n"),
+    up.integer("gqa_k", 2, 1, 16, state_key="gqa_k"),
+]
+KV_CACHE = [
+    up.choice("kv_model", "Llama 3 8B", list(MODEL_FACTS), state_key="mh_kv_model"),
+    up.integer("ctx", 8192, 1, 1_048_576, state_key="mh_ctx"),
+    up.choice("dtype", "fp16 / bf16", list(BYTES_PER_VALUE), state_key="mh_dtype"),
+]
+PARAMS = [TEXT, TEXT2, PINS, VIEW, STAT, STATS_VIEW, SOURCE, KV, LAYER, *TOY, *KV_CACHE]
 
 
 def pin_label(pin: tuple[int, int]) -> str:
@@ -124,25 +60,42 @@ def pin_label(pin: tuple[int, int]) -> str:
     return f"L{pin[0]} H{pin[1]}"
 
 
+def valid_pins(pins, n_layers: int, n_heads: int) -> list[tuple[int, int]]:
+    """The pins that exist in a model with n_layers × n_heads, distinct, at most MAX_PINS."""
+    out: list[tuple[int, int]] = []
+    for pin in pins or []:
+        try:
+            layer, head = int(pin[0]), int(pin[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if 0 <= layer < n_layers and 0 <= head < n_heads and (layer, head) not in out:
+            out.append((layer, head))
+    return out[:MAX_PINS]
+
+
 def _csv_safe(label: str) -> str:
     """Stop spreadsheets from reading a token such as '=1+1' as a formula."""
     return "'" + label if label[:1] in ("=", "+", "-", "@", "\t", "\r") else label
 
 
-def matrix_csv(matrix, tokens: Sequence[str]) -> str:
-    """An attention matrix [T,S] as CSV, rows = queries, columns = keys, tokens as labels."""
+def matrix_csv(matrix, tokens: Sequence[str], columns: Sequence[str] | None = None) -> str:
+    """A matrix [T,S] as CSV, rows = queries, columns = keys, tokens as labels.
+
+    `columns` labels the columns when they are not the tokens (e.g. heads)."""
     m = np.asarray(matrix, dtype=np.float64)
-    labels = [_csv_safe(str(t)) for t in tokens]
-    if m.shape != (len(labels), len(labels)):
-        raise ValueError(f"matrix {m.shape} does not fit {len(labels)} tokens")
-    frame = pd.DataFrame(m, index=pd.Index(labels, name="query \\ key"), columns=labels)
+    rows = [_csv_safe(str(t)) for t in tokens]
+    cols = rows if columns is None else [_csv_safe(str(c)) for c in columns]
+    if m.shape != (len(rows), len(cols)):
+        raise ValueError(f"matrix {m.shape} does not fit {len(rows)} × {len(cols)} labels")
+    name = "query \\ key" if columns is None else ""
+    frame = pd.DataFrame(m, index=pd.Index(rows, name=name), columns=cols)
     buf = io.StringIO()
     frame.to_csv(buf, float_format="%.6f")
     return buf.getvalue()
 
 
 def table_csv(rows: list[dict]) -> str:
-    """The head statistics table (list of dict rows) as CSV."""
+    """A table (list of dict rows) as CSV."""
     return pd.DataFrame(rows).to_csv(index=False)
 
 
@@ -174,17 +127,10 @@ def pins_from_points(points, n_layers: int, n_heads: int) -> list[tuple[int, int
     return pins
 
 
-def add_pins(current: list[str], new: list[tuple[int, int]]) -> list[str]:
-    """Pin labels after adding `new` heads: no duplicates, the oldest dropped beyond MAX_PINS."""
-    labels = list(current)
+def add_pins(current, new: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Pins after adding `new` heads: no duplicates, the oldest dropped beyond MAX_PINS."""
+    pins = [tuple(p) for p in current or []]
     for pin in new:
-        label = pin_label(pin)
-        if label not in labels:
-            labels.append(label)
-    return labels[-MAX_PINS:]
-
-
-def label_pin(label: str) -> tuple[int, int]:
-    """'L5 H11' -> (5, 11) (the inverse of pin_label)."""
-    layer, head = label.split()
-    return int(layer[1:]), int(head[1:])
+        if tuple(pin) not in pins:
+            pins.append(tuple(pin))
+    return pins[-MAX_PINS:]

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
+
+from attn_jax.lessons.quiz import Question
 
 CLS, SEP = "[CLS]", "[SEP]"
 _EPS = 1e-12
@@ -184,3 +187,71 @@ def cluster_order(dist) -> list[int]:
         between = np.delete(np.delete(between, j, axis=0), j, axis=1)
         clusters[i] = clusters[i] + clusters.pop(j)
     return clusters[0] if clusters else []
+
+
+class HeadQuestion(NamedTuple):
+    """A question about two heads shown as "head A" and "head B" (layer, head each)."""
+
+    question: Question
+    heads: tuple[tuple[int, int], tuple[int, int]]
+
+
+def _order(first, second, seed: int) -> tuple[tuple, tuple, int]:
+    """(head A, head B, index of `first` among the options), swapped when seed is odd."""
+    return (first, second, 0) if seed % 2 == 0 else (second, first, 1)
+
+
+def previous_token_question(stats: dict[str, np.ndarray], seed: int = 0) -> HeadQuestion:
+    """“Which of these two heads looks at the previous token?”, from `head_stats` [L,N].
+
+    The answer is the head with the highest mean weight on the previous token; the other is
+    the one with the lowest. `seed` (e.g. a hash of the sentence) picks which is shown first.
+    """
+    prev = np.nan_to_num(np.asarray(stats["prev"], dtype=np.float64))
+    best = np.unravel_index(int(np.argmax(prev)), prev.shape)
+    worst = np.unravel_index(int(np.argmin(prev)), prev.shape)
+    a, b, answer = _order(best, worst, seed)
+    (la, ha), (lb, hb) = a, b
+    hi, lo = prev[best], prev[worst]
+    reason = (
+        f"Head {'AB'[answer]} is layer {best[0]}, head {best[1]}: on average {hi:.0%} of each "
+        f"row's weight sits on the token just before it, the line just left of the diagonal. "
+        f"The other (layer {worst[0]}, head {worst[1]}) puts only {lo:.0%} there."
+    )
+    question = Question(
+        "Which of these two heads looks at the previous token?",
+        ("head A", "head B"),
+        answer,
+        reason,
+    )
+    return HeadQuestion(question, ((int(la), int(ha)), (int(lb), int(hb))))
+
+
+def sink_question(raw_share, weighted_share, marker: str = "[CLS]/[SEP]") -> HeadQuestion:
+    """“After value weighting, is this head's share on [CLS]/[SEP] higher, the same, lower?”
+
+    Args:
+      raw_share, weighted_share: [L,N] mean share of each head's rows on the marker tokens,
+        from the weights and from the value-weighted maps.
+    """
+    raw = np.nan_to_num(np.asarray(raw_share, dtype=np.float64))
+    weighted = np.nan_to_num(np.asarray(weighted_share, dtype=np.float64))
+    layer, head = (int(i) for i in np.unravel_index(int(np.argmax(raw)), raw.shape))
+    before, after = raw[layer, head], weighted[layer, head]
+    ratio = after / before if before > 0 else 1.0
+    answer = 0 if ratio > 1.1 else (2 if ratio < 0.9 else 1)
+    reason = (
+        f"Its value-weighted share is {after:.0%} (from {before:.0%} of the weight): the value "
+        f"vectors it reads on {marker} are "
+        + ("long, so they move a lot." if answer == 0 else "")
+        + ("about as long as the others." if answer == 1 else "")
+        + ("short, so that weight moves little (Kobayashi et al. 2020)." if answer == 2 else "")
+    )
+    question = Question(
+        f"Layer {layer}, head {head} puts {before:.0%} of its weight on {marker}. After value "
+        "weighting (weight × length of what is read), is that share …",
+        ("higher", "about the same (within 10 %)", "lower"),
+        answer,
+        reason,
+    )
+    return HeadQuestion(question, ((layer, head), (layer, head)))
