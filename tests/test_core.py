@@ -202,3 +202,16 @@ def test_adding_a_constant_to_a_row_of_scores_changes_nothing(t, s, c, seed):
     np.testing.assert_allclose(
         attention_weights(q, k, bias=bias), attention_weights(q, k), atol=1e-5
     )
+
+
+def test_window_equals_the_same_band_as_a_mask():
+    rng = np.random.default_rng(5)
+    q, k = rng.normal(size=(1, 7, 3, 4)), rng.normal(size=(1, 9, 3, 4))
+    i, j = np.arange(7)[:, None], np.arange(9)[None, :]
+    band = (j >= i - 1) & (j <= i + 2)
+    want = attention_weights(q, k, mask=band)
+    np.testing.assert_allclose(attention_weights(q, k, local_window_size=(1, 2)), want, atol=1e-7)
+    causal = attention_weights(q, k, is_causal=True, local_window_size=(1, 2))
+    np.testing.assert_allclose(
+        causal, attention_weights(q, k, mask=band & np.tri(7, 9, dtype=bool))
+    )
