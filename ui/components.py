@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import jax
 import streamlit as st
@@ -54,6 +55,7 @@ PAGES = [
 # string on a page switch), and the pages that read them.
 CARRIED_KEYS = ("text",)
 TAKES_TEXT = {"pages/1_concept.py", "pages/2_math.py", "pages/3_multihead.py"}
+FAVICON = str(Path(__file__).parent / "assets" / "favicon.png")
 tune_malloc()  # on import, before the model and the first compiles allocate
 
 
@@ -140,9 +142,10 @@ def _heap_trimmer(period_s: float = 5.0) -> threading.Thread:
 def page_setup(title: str, icon: str, page: str = "home", params: Sequence = ()) -> list[str]:
     """set_page_config, the view from the URL, the shared sidebar; every page calls this first.
 
-    `icon` is a Material icon (":material/…:"), drawn with Streamlit's own font; `params`
+    `icon` is the page's Material icon (":material/…:", as in the sidebar); `params`
     are the page's URL keys (ui.url_params). Returns the notices about bad URL values."""
-    st.set_page_config(page_title=f"{title} · {COURSE}", page_icon=icon, layout="wide")
+    # the tab icon is a file of ours: a Material icon there would be fetched from a font CDN
+    st.set_page_config(page_title=f"{title} · {COURSE}", page_icon=FAVICON, layout="wide")
     _heap_trimmer()
     notices = state.view_from_url(page, params)
     sidebar()
