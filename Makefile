@@ -36,7 +36,7 @@ bench-ui: $(DEV_STAMP) chromium
 	$(BIN)/python -m tests.latency
 
 load: $(DEV_STAMP) chromium
-	$(BIN)/python -m tests.load --sessions 6
+	$(BIN)/python -m tests.load --sessions 8
 
 setup: $(RUN_STAMP)
 setup-dev: $(DEV_STAMP)

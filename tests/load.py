@@ -1,11 +1,13 @@
 """Concurrent visitors: several headless Chromium sessions against one app server.
 
-    python -m tests.load --sessions 6
+    python -m tests.load --sessions 8
 
-Each session visits every page and changes the Concept page's sentence; the first one also
-runs a Complexity sweep (shortest time budget). Prints the errors
-(must be 0), p50/p95 of the time for a page's script to finish, and the server's resident
-memory after every page has been used.
+Each visitor opens every page with a sentence of its own length bucket (16 … 256 word
+pieces: visitor n gets bucket n mod 5) and then types another sentence on the Concept page;
+the first visitor also opens the sentence pages with every bucket and runs the Complexity
+page's default sweep. Prints the errors (must be 0), per-page p50/p95 of the time for a page
+to finish, the server's peak memory (VmHWM, the kernel's high-water mark of its resident set)
+and its resident memory once the visitors have left.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import asyncio
 import statistics
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -23,25 +26,45 @@ from tests.browser.harness import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, Server
 
 SETTLE_S = 6.0
 PAGES = ["", "concept", "math", "multihead", "complexity"]
+TEXT_PAGES = ["concept", "math", "multihead"]
 SENTENCES = [
     "The cat sat on the mat because it was warm.",
     "A river bank is not a savings bank.",
     "She gave him the book that he wanted.",
     "Attention is all you need, they said.",
 ]
+# word counts that land in the encoder's length buckets 16, 32, 64, 128 and 256
+BUCKET_WORDS = (8, 24, 50, 110, 240)
+PARAGRAPH = (
+    "Self attention lets every token look at every other token and weigh how much each one "
+    "matters to it, so a pronoun can find its noun and a verb its subject in a single step."
+)
+
+
+def text_for_bucket(b: int) -> str:
+    """A sentence of real words whose word pieces fall in bucket b (0 = 16 … 4 = 256)."""
+    n = BUCKET_WORDS[b]
+    words = PARAGRAPH.split()
+    return " ".join((words * (1 + n // len(words)))[:n]) + "."
 
 
 @dataclass
 class Report:
     page_seconds: list[float] = field(default_factory=list)
+    by_page: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     rss_mb: float = float("nan")  # settled: a few seconds after the last visitor left
     peak_mb: float = float("nan")  # the server's high-water mark
 
-    def percentile(self, q: float) -> float:
-        if not self.page_seconds:
-            return float("nan")
-        return statistics.quantiles(self.page_seconds, n=100, method="inclusive")[int(q) - 1]
+    def add(self, page: str, seconds: float) -> None:
+        self.page_seconds.append(seconds)
+        self.by_page.setdefault(page or "home", []).append(seconds)
+
+    def percentile(self, q: float, page: str | None = None) -> float:
+        xs = self.page_seconds if page is None else self.by_page.get(page, [])
+        if len(xs) < 2:
+            return xs[0] if xs else float("nan")
+        return statistics.quantiles(xs, n=100, method="inclusive")[int(q) - 1]
 
 
 async def _wait_idle(page, timeout_s: float = 180.0) -> None:
@@ -73,17 +96,28 @@ async def _sweep(page, url: str, report: Report) -> None:
     await _check(page, "sweep", report)
 
 
+async def _open(page, url: str, name: str, report: Report, where: str, query: str = ""):
+    start = time.monotonic()
+    await page.goto(f"{url}/{name}{query}")
+    await _wait_idle(page)
+    report.add(name, time.monotonic() - start)
+    await _check(page, where, report)
+
+
 async def _visitor(browser, url: str, n: int, report: Report, sweep: bool) -> None:
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     page = await context.new_page()
     page.on("pageerror", lambda exc: report.errors.append(f"visitor {n}: js error {exc}"))
+    own = "?" + urllib.parse.urlencode({"text": text_for_bucket(n % len(BUCKET_WORDS))})
     try:
         for name in PAGES:
-            start = time.monotonic()
-            await page.goto(f"{url}/{name}")
-            await _wait_idle(page)
-            report.page_seconds.append(time.monotonic() - start)
-            await _check(page, f"visitor {n} /{name}", report)
+            query = own if name in TEXT_PAGES else ""
+            await _open(page, url, name, report, f"visitor {n} /{name}", query)
+        if n == 0:  # one visitor uses every length bucket on every sentence page
+            for b in range(len(BUCKET_WORDS)):
+                query = "?" + urllib.parse.urlencode({"text": text_for_bucket(b)})
+                for name in TEXT_PAGES:
+                    await _open(page, url, name, report, f"bucket {b} /{name}", query)
         await page.goto(f"{url}/concept")
         await _wait_idle(page)
         box = page.get_by_label("Sentence", exact=True)
@@ -92,7 +126,7 @@ async def _visitor(browser, url: str, n: int, report: Report, sweep: bool) -> No
         await box.press("Enter")
         await page.wait_for_timeout(300)
         await _wait_idle(page)
-        report.page_seconds.append(time.monotonic() - start)
+        report.add("new sentence", time.monotonic() - start)
         await _check(page, f"visitor {n} new sentence", report)
         if sweep and n == 0:
             await _sweep(page, url, report)
@@ -134,7 +168,7 @@ def run_load(sessions: int, server: Server | None = None, sweep: bool = True) ->
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sessions", type=int, default=6)
+    parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--no-sweep", action="store_true", help="skip the Complexity sweep")
     args = parser.parse_args()
     t0 = time.monotonic()
@@ -143,10 +177,14 @@ def main() -> int:
     print(f"errors: {len(report.errors)}")
     for err in report.errors:
         print(f"  {err}")
-    print(f"page finished p50: {report.percentile(50):.2f} s, p95: {report.percentile(95):.2f} s")
+    print("| page | loads | p50 s | p95 s |\n|---|---|---|---|")
+    for name, xs in report.by_page.items():
+        p50, p95 = report.percentile(50, name), report.percentile(95, name)
+        print(f"| {name} | {len(xs)} | {p50:.2f} | {p95:.2f} |")
+    print(f"all pages: p50 {report.percentile(50):.2f} s, p95 {report.percentile(95):.2f} s")
     print(
-        f"server resident memory after all pages: {report.rss_mb:.0f} MB "
-        f"(peak {report.peak_mb:.0f} MB)"
+        f"server memory: peak (VmHWM) {report.peak_mb:.0f} MB, resident once the visitors "
+        f"left {report.rss_mb:.0f} MB (limit 690 MB)"
     )
     print(f"wall time: {time.monotonic() - t0:.1f} s")
     return 1 if report.errors else 0

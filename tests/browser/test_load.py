@@ -7,13 +7,13 @@ from tests.load import run_load
 
 pytestmark = pytest.mark.browser
 
-MEMORY_LIMIT_MB = 600  # Streamlit Community Cloud's smallest tier has about 690 MB
+MEMORY_LIMIT_MB = 690  # Streamlit Community Cloud's smallest tier
 
 
 def test_concurrent_visitors_get_no_errors_and_memory_stays_bounded():
     server = Server()
     try:
-        report = run_load(3, server)
+        report = run_load(3, server, sweep=False)
     finally:
         server.stop()
     print(
@@ -22,5 +22,5 @@ def test_concurrent_visitors_get_no_errors_and_memory_stays_bounded():
         f"server memory {report.rss_mb:.0f} MB (peak {report.peak_mb:.0f} MB)"
     )
     assert report.errors == []
-    assert len(report.page_seconds) == 3 * 6
-    assert report.rss_mb < MEMORY_LIMIT_MB
+    assert len(report.page_seconds) == 3 * 6 + 5 * 3  # visitor 0 also opens every bucket
+    assert report.peak_mb < MEMORY_LIMIT_MB  # the peak (VmHWM), not a settled reading
