@@ -55,16 +55,16 @@ class TrainConfig:
     n_layer: int = 4
     n_head: int = 4
     n_embd: int = 128
-    block_size: int = 256  # training context = n_positions
+    block_size: int = 128  # training context = n_positions
     batch_size: int = 8
-    steps: int = 1500
-    learning_rate: float = 2e-3
-    min_lr: float = 2e-4
+    steps: int = 1200
+    learning_rate: float = 3e-3
+    min_lr: float = 3e-4
     warmup_steps: int = 100
     weight_decay: float = 0.1
     beta2: float = 0.95
     grad_clip: float = 1.0
-    synthetic_fraction: float = 0.25  # rows of a random span repeated (for induction heads)
+    synthetic_fraction: float = 0.3  # rows of a random span repeated (for induction heads)
     val_every: int = 100
     induction_every: int = 100
     induction_n: int = 50  # random span length of the induction probe
