@@ -402,7 +402,10 @@ def gqa_section(out, text: str) -> None:
     )
     groups_fig, heads_fig = toy_gqa_figures(n_heads, n_kv)
     st.plotly_chart(groups_fig, key="mh_gqa", **PLOTLY)
-    st.caption("Heads in one group read the same keys, so their maps differ only through Q.")
+    st.caption(
+        "Heads in one group (same colour) read the same keys, so their maps differ only "
+        "through their queries."
+    )
     st.plotly_chart(heads_fig, key="gqa_h", **PLOTLY)
     if out is not None:
         gqa_real_model(out, text)

@@ -38,9 +38,12 @@ def toy_heads(weights, tokens: Sequence[str], kv_group: Sequence[int] | None = N
     n = w.shape[0]
     cols = min(n, 8)
     rows = -(-n // cols)
-    titles = [f"H{i}" + (f"·KV{kv_group[i]}" if kv_group is not None else "") for i in range(n)]
     fig = make_subplots(
-        rows, cols, subplot_titles=titles, horizontal_spacing=0.015, vertical_spacing=0.12
+        rows,
+        cols,
+        subplot_titles=[f"H{i}" for i in range(n)],
+        horizontal_spacing=0.015,
+        vertical_spacing=0.12,
     )
     labels = safe_labels(tokens)
     for i in range(n):
@@ -61,6 +64,9 @@ def toy_heads(weights, tokens: Sequence[str], kv_group: Sequence[int] | None = N
     fig.update_xaxes(type="category", tickfont=dict(size=9), showgrid=False)
     _edge_axes(fig, rows, cols, n, labels)
     fig.update_annotations(font_size=11)
+    if kv_group is not None:  # a title in its K/V group's colour, as in `gqa_groups`
+        for i, note in enumerate(fig.layout.annotations):
+            note.font.color = _GROUP_COLORS[kv_group[i] % len(_GROUP_COLORS)]
     fig.update_layout(
         coloraxis=dict(colorscale=ATTN_SCALE, cmin=0, cmax=1, colorbar=dict(thickness=10)),
         height=90 + rows * (min(260, 1100 // cols)),
@@ -217,7 +223,8 @@ def pinned_heads(maps, tokens: Sequence[str], titles: Sequence[str]) -> go.Figur
         rows,
         cols,
         subplot_titles=list(titles),
-        horizontal_spacing=0.1,
+        shared_yaxes=True,  # the same tokens: labels once per row, more room on a phone
+        horizontal_spacing=0.04,
         vertical_spacing=0.16 if rows > 1 else 0.1,
     )
     labels = safe_labels(tokens)

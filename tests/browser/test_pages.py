@@ -15,7 +15,7 @@ PAGES = {
     "Multi-head": "multihead",
     "Complexity": "complexity",
 }
-CHARTS_EXPECTED = {"Concept": 5, "Math": 3, "Multi-head": 2, "Complexity": 3}
+CHARTS_EXPECTED = {"Concept": 5, "Math": 3, "Multi-head": 8, "Complexity": 3}
 NAV_LINK = "[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']"
 
 
