@@ -34,6 +34,7 @@ TASKS = {
 # passed through to the worker: it must not grab accelerator memory the server may need
 WORKER_ENV = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 LOCK = threading.Lock()  # one exclusive measurement at a time per server process
+CACHE_DIR = Path(tempfile.gettempdir()) / "attn_jax_worker_xla_cache"
 
 
 class WorkerBusy(RuntimeError):
@@ -137,11 +138,23 @@ def _emit(msg: dict) -> None:
     sys.stdout.flush()
 
 
+def _compile_cache() -> None:
+    """Keep compiled programs on disk: every worker is a fresh process, and the same shapes
+    come back (the first-paint sweep, a visitor's repeat), so later workers skip compiling."""
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(CACHE_DIR))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 def main() -> int:
     """Worker side: read one request from stdin, run it, write JSON lines to stdout."""
     import importlib
 
     request = json.loads(sys.stdin.read())
+    if os.environ.get("ATTN_WORKER_CACHE", "1") != "0":
+        _compile_cache()
     module, func = TASKS[request["task"]].split(":")
     fn = getattr(importlib.import_module(module), func)
     try:
