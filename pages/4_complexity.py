@@ -1,6 +1,8 @@
 """Complexity: the O(n²) cost of attention, measured, and the ways past it (sliding windows,
 the KV cache's decode step, the sequence split over devices)."""
 
+import time
+
 import jax
 import streamlit as st
 
@@ -25,6 +27,7 @@ WINDOW_LENGTHS = [1024, 2048, 4096, 8192, 16384]
 DECODE_LENGTHS = [1024, 4096, 16384, 65536]
 RING_LENGTHS = [1024, 2048, 4096, 8192]
 RING_DEVICES = 8
+RETRY_FIRST_PAINT_S = 300.0
 
 
 @st.cache_resource
@@ -63,6 +66,12 @@ def _first_paint() -> dict:
     """The small sweep every visitor sees first, run in a worker process once per server."""
     params = {**FIRST_PAINT, "device": DEFAULT_DEVICE, "time_budget_s": 30.0}
     return worker.run_task("sweep", params, timeout_s=90, exclusive=False)
+
+
+@st.cache_resource
+def _first_paint_failed() -> dict:
+    """When the first-paint sweep last failed (server-wide): retry only after a while."""
+    return {"at": float("-inf")}
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -161,9 +170,14 @@ def sweep_section() -> None:
 def _show_sweep(settings: dict) -> None:
     ran, result = st.session_state.get("cx_result", (None, None))
     if result is None:
+        failed = _first_paint_failed()
+        if time.monotonic() - failed["at"] < RETRY_FIRST_PAINT_S:
+            st.info("Press **Run the sweep** to measure (the first sweep failed a moment ago).")
+            return
         try:
             result, ran = _first_paint(), {**FIRST_PAINT}
         except (worker.WorkerError, worker.WorkerTimeout) as exc:
+            failed["at"] = time.monotonic()
             st.info(f"Press **Run the sweep** to measure ({md_escape(exc)}).")
             return
         st.info(
