@@ -64,15 +64,22 @@ def mosaic_thumbs(text: str, view: str):
     return hf.thumbnails(bv.maps_for_view(uic.run_model(text), view, uic.get_encoder()))
 
 
+@st.cache_resource(max_entries=1, show_spinner=False)
+def grouped_encoder(n_kv: int, source_label: str):
+    """The encoder (from `source_label`) with its K/V heads pooled to n_kv: one at a time for
+    the whole server.
+
+    It compiles its own forward pass per length bucket on first use; when another K is
+    asked for, this one is dropped, and its executables with it (own jit)."""
+    return attn_jax.grouped_query(uic.get_encoder(), n_kv)
+
+
 @st.cache_data(max_entries=24, show_spinner=False)
 def gqa_result(text: str, n_kv: int) -> dict:
-    """The encoder with its K/V heads pooled to n_kv, run on `text` and compared.
-
-    A grouped model compiles its own forward pass for this text's length bucket and is
-    dropped at once (its executable with it); only small results are kept."""
+    """The grouped model run on `text` and compared with the original: small results only."""
     encoder, out = uic.get_encoder(), uic.run_model(text)
     same = n_kv == encoder.config.n_heads  # grouped_query(encoder, N) is the original exactly
-    run = out if same else attn_jax.grouped_query(encoder, n_kv).run(text)
+    run = out if same else grouped_encoder(n_kv, encoder.source_label).run(text)
     cmp = gqa.compare(out, run, n_kv)
     return {
         "js": cmp.js.astype("float32"),
@@ -332,6 +339,12 @@ def gqa_real_model(out, text: str) -> None:
         "K/V projections (the conversion of Ainslie et al. 2023, *before* the short retraining "
         "they add). The query heads stay as they were. What does that do to this model?"
     )
+    if not st.toggle(
+        "Build it on this sentence (compiles a grouped model: a few seconds)",
+        key=hv.GQA.widget,
+        persist_state="page",
+    ):
+        return
     c1, c2 = st.columns([2, 1])
     n_kv = c1.select_slider(
         "K/V heads of all-MiniLM-L6-v2 (12 = the original)",

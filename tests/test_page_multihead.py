@@ -71,8 +71,11 @@ def test_default_view_with_whatever_model_is_installed():
     if uic.get_encoder() is not None:
         assert at.multiselect(key="mh_pins").value == [(5, 11), (0, 0)]
         assert any("Jensen-Shannon" in m.label for m in at.metric)
-        assert any("embedding cosine" in m.label for m in at.metric)  # GQA on the real model
         assert qp(at, "pins") is None  # the default view writes a short URL
+        at.toggle(key="mh_gqa_on").set_value(True).run()  # GQA built from the real model
+        assert not at.exception
+        cosine = next(m for m in at.metric if "embedding cosine" in m.label)
+        assert 0 < float(cosine.value) < 1 and qp(at, "gqa") == "1"
     else:
         assert any("Toy mode" in i.value for i in at.info)
 
@@ -88,7 +91,8 @@ def test_pin_a_third_head_and_share_it(fake_model):
 
 
 def test_a_shared_link_opens_the_same_view(fake_model):
-    params = {"pins": "1.2,3.4", "view": "rollout", "stat": "prev", "kv": "2", "layer": "3"}
+    params = {"pins": "1.2,3.4", "view": "rollout", "stat": "prev", "gqa": "1", "kv": "2"}
+    params |= {"layer": "3"}
     at = run_page(params)
     assert at.multiselect(key="mh_pins").value == [(1, 2), (3, 4)]
     assert at.radio(key="mh_view").value == "rollout"
@@ -149,7 +153,7 @@ def test_questions_answer_after_a_choice(fake_model):
 
 
 def test_gqa_on_the_model(fake_model):
-    at = run_page({"kv": "1"})
+    at = run_page({"kv": "1", "gqa": "1"})
     assert any(m.label.startswith("KV cache at 512") and m.value == "768.00 KiB" for m in at.metric)
     cosine = next(m for m in at.metric if "cosine" in m.label)
     assert -1 <= float(cosine.value) <= 1
@@ -165,7 +169,7 @@ def test_gqa_on_the_model(fake_model):
     [
         {"pins": "99.99,banana", "stat": "nope", "view": "3d"},
         {"text": "\x00\x01", "pins": "1.1,2.2,3.3,4.4,5.5"},
-        {"pins": "-1.-1", "text2": "", "kv": "5", "layer": "99"},
+        {"pins": "-1.-1", "text2": "", "kv": "5", "layer": "99", "gqa": "maybe"},
         {"pins": "[Log in](http://evil.example)", "stat": "![x](http://evil.example/p.png)"},
         {"view": "<img src=http://evil.example/x>", "zz](http://evil.example)": "1"},
         {"pins": "40.30"},  # valid in the URL, but the model has 6 × 12 heads

@@ -2,7 +2,8 @@
 
 URL keys: text, text2 (the two sentences), pins (pinned heads, "5.11,0.3" = layer.head,
 0-based), view (raw | value-weighted | rollout), stat (a key of attn_jax.lessons.heads.STATS),
-stats (heatmap | table), kv and layer (the GQA section: K/V heads, the layer shown), source
+stats (heatmap | table), gqa, kv and layer (GQA on the real model: on, K/V heads, the layer
+shown), source
 (encoder | decoder, when a decoder is installed), plus the toy and KV-cache settings. A value
 that cannot be used falls back to its default with a notice naming the key only.
 """
@@ -38,6 +39,7 @@ STAT = up.choice("stat", DEFAULT_STAT, list(STATS), state_key="mh_stat")
 STATS_VIEW = up.choice("stats", "heatmap", STATS_VIEWS, state_key="mh_stats_view")
 SOURCE = up.choice("source", "encoder", list(SOURCES), state_key="mh_source")
 KV = up.choice("kv", 4, KV_CHOICES, state_key="mh_gqa_kv")
+GQA = up.flag("gqa", False, state_key="mh_gqa_on")  # run GQA on the real model
 LAYER = up.integer("layer", 5, 0, MAX_LAYERS - 1, state_key="mh_gqa_layer")
 TOY = [
     up.choice("toy_n", 4, (1, 2, 4, 8, 16), state_key="toy_n"),
@@ -52,7 +54,7 @@ KV_CACHE = [
     up.integer("ctx", 8192, 1, 1_048_576, state_key="mh_ctx"),
     up.choice("dtype", "fp16 / bf16", list(BYTES_PER_VALUE), state_key="mh_dtype"),
 ]
-PARAMS = [TEXT, TEXT2, PINS, VIEW, STAT, STATS_VIEW, SOURCE, KV, LAYER, *TOY, *KV_CACHE]
+PARAMS = [TEXT, TEXT2, PINS, VIEW, STAT, STATS_VIEW, SOURCE, GQA, KV, LAYER, *TOY, *KV_CACHE]
 
 
 def pin_label(pin: tuple[int, int]) -> str:
