@@ -185,7 +185,11 @@ else:
                           persist_state="page"))  # fmt: skip
     if source == "random":
         text = sentence_input("Sentence", EXAMPLE, key="math_text") or EXAMPLE
-        d_k = int(c1.selectbox("d_k (head dim)", D_KS, key="math_dk", persist_state="page"))
+        d_k = int(
+            c1.select_slider(
+                "d_k", D_KS, key="math_dk", help="The head dimension.", persist_state="page"
+            )
+        )
         view = View("random", text, d_k=d_k, seed=seed, causal=causal, tau=tau)
         st.info(
             "**Mode: random weights.** W_Q, W_K, W_V are drawn from the seed (entries "
@@ -198,8 +202,11 @@ else:
         toy_t = int(t1.selectbox("Tokens", [3, 4], key="math_toy_t", persist_state="page"))
         toy_d = int(t2.selectbox("d_model", [2, 3, 4, 6, 8], key="math_toy_d",
                                  persist_state="page"))  # fmt: skip
-        d_k = int(c1.selectbox("d_k (head dim)", TOY_DKS, key="math_toy_dk",
-                               persist_state="page"))  # fmt: skip
+        d_k = int(
+            c1.select_slider(
+                "d_k", TOY_DKS, key="math_toy_dk", help="The head dimension.", persist_state="page"
+            )
+        )
         view = View("tiny", "", d_k=d_k, seed=seed, causal=causal, tau=tau, toy_t=toy_t,
                     toy_d=toy_d)  # fmt: skip
         st.info(
@@ -250,10 +257,26 @@ def cell_explorer(view: View) -> None:
     st.header("The weights, and one cell of them")
     left, right = st.columns([3, 2])
     with right:
-        i = int(st.selectbox("Query i (who is looking)", range(n), format_func=pick,
-                             key="math_query", persist_state="page"))  # fmt: skip
-        j = int(st.selectbox("Key j (who is looked at)", range(n), format_func=pick,
-                             key="math_key", persist_state="page"))  # fmt: skip
+        i = int(
+            st.selectbox(
+                "Query i",
+                range(n),
+                format_func=pick,
+                key="math_query",
+                help="The token who is looking (row i).",
+                persist_state="page",
+            )
+        )
+        j = int(
+            st.selectbox(
+                "Key j",
+                range(n),
+                format_func=pick,
+                key="math_key",
+                help="The token looked at (column j).",
+                persist_state="page",
+            )
+        )
         cell = cell_breakdown(steps, i, j)
         m1, m2 = st.columns(2)
         m1.metric(

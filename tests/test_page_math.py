@@ -139,7 +139,7 @@ def test_random_weights_causal_mask_and_temperature():
     assert at.query_params["tau"] == "2"
     assert float(_metrics(at)["max |ours − jax.nn.dot_product_attention|"]) < 1e-5
     assert m1["q_i · k_j"] != _metrics(at)["q_i · k_j"]  # another key
-    at.selectbox(key="math_dk").set_value(32)
+    at.select_slider(key="math_dk").set_value(32)
     _run(at)
     assert "[T=16, S=16]" in " ".join(_titles(at)) and at.query_params["d_k"] == "32"
 
@@ -154,7 +154,7 @@ def test_tiny_example_and_its_controls():
     ]
     assert float(_metrics(at)["q_i · k_j"]).is_integer()  # integers everywhere: checkable by hand
     at.selectbox(key="math_toy_d").set_value(6)
-    at.selectbox(key="math_toy_dk").set_value(2)
+    at.select_slider(key="math_toy_dk").set_value(2)
     at.selectbox(key="math_toy_t").set_value(3)
     at.number_input(key="math_seed").set_value(7)
     _run(at)
