@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import concept_view as cv
-from ui import figures, state
+from ui import state
 from ui.components import PLOTLY, page_setup, sentence_input
 from ui.concept_content import CORE_IDEA, COUNTERFACTUAL, EXAMPLE, architecture_table
 from ui.text import md_escape
@@ -36,13 +36,17 @@ st.plotly_chart(cv.illustrative_figure(), key="illustrative", **PLOTLY)
 @st.fragment
 def live_section(out) -> None:
     """Query, head (found or picked), the three views and the counterfactual: one section."""
-    query, layer, head = cv.head_picker(out)
-    cv.attention_views(out, query, layer, head)
+    view = cv.view_picker()
+    shown = cv.in_view(out, view)
+    query, layer, head = cv.head_picker(shown)
+    with st.expander("Predict first: where will it look?", icon=":material/quiz:"):
+        cv.predict_strongest_key(shown, query, layer, head)
+    cv.attention_views(shown, query, layer, head, view)
 
     st.header("Change one word: a counterfactual")
     other = cv.encode(sentence_input("Second sentence", COUNTERFACTUAL, key=cv.TEXT2.widget))
     if other is not None:
-        cv.counterfactual(out, other, query, layer, head)
+        cv.counterfactual(shown, cv.in_view(other, view), query, layer, head)
     state.sync_url()
 
 
@@ -64,18 +68,13 @@ if out is not None:
         "Heads are found here by measurement on your sentence, not picked by hand. "
         "The labels are heuristics (Clark et al. 2019 found such heads in BERT)."
     )
+    with st.expander("Predict first: which head follows position?", icon=":material/quiz:"):
+        cv.predict_previous_token_head(out)
     found = cv.pattern_heads(out)
     for col, ph in zip(st.columns(len(found)), found, strict=True):
         with col:
             st.markdown(f"**{ph.name}** ({ph.kind}) · layer {ph.layer}, head {ph.head}")
-            fig = figures.heatmap(
-                out.attentions[ph.layer, ph.head],
-                out.tokens,
-                out.tokens,
-                title=f"L{ph.layer}·H{ph.head}",
-                show_values=False,
-            )
-            st.plotly_chart(fig, key=f"pattern_{ph.layer}_{ph.head}", **PLOTLY)
+            cv.pattern_map(out, ph)
             st.caption(md_escape(ph.reading))
     if len(found) == 1:
         st.caption("No pronoun in this sentence, so no pronoun → antecedent head to show.")

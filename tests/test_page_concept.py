@@ -118,3 +118,21 @@ def test_concept_odd_text_keeps_working(text):
     assert not at.exception
     if not text.strip():
         assert any("empty" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("view", ["value-weighted", "rollout"])
+def test_concept_views_beyond_raw_weights(view):
+    at = page_test("concept", query={"view": view, "chart": "heatmap"}).run()
+    assert not at.exception and not at.warning
+    assert at.radio(key="concept_view").value == view
+    assert "main_heatmap" in [c.key for c in charts(at)]
+    assert dict(at.query_params)["view"] == view
+
+
+def test_concept_predict_then_reveal(concept):
+    concept.text_input(key="concept_text").set_value(EXAMPLE).run()
+    quiz = [r for r in concept.radio if r.key and r.key.startswith("concept_quiz_key")]
+    assert len(quiz) == 1 and quiz[0].value is None
+    options = quiz[0].options
+    quiz[0].set_value(options.index("animal")).run()
+    assert any("Right" in s.value for s in concept.success)

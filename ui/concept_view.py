@@ -2,18 +2,24 @@
 the counterfactual. Streamlit pieces; the figures come from ui.figures.
 
 URL keys: text, text2 (the two sentences), query, key (token positions, 0-based, [CLS] = 0),
-mode (find | pick), layer, head (0-based), chart (row | heatmap | lines).
+mode (find | pick), layer, head (0-based), chart (row | heatmap | lines),
+view (raw | value-weighted | rollout).
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
-from attn_jax.lessons import explore
+from attn_jax.lessons import concept_quiz, explore
+from ui import beyond_view as bv
 from ui import figures, state
 from ui import url_params as up
-from ui.components import INSTALL_HINT, PLOTLY, run_model
+from ui.cell_link import attention_heatmap_with_click
+from ui.components import INSTALL_HINT, PLOTLY, get_encoder, run_model
 from ui.concept_content import COUNTERFACTUAL, EXAMPLE, ILLUSTRATIVE_ROW, MAX_CHARS
+from ui.quiz import predict_then_reveal
 from ui.text import md_escape, plotly_text, token_labels
 
 TEXT = up.text("text", EXAMPLE, MAX_CHARS, state_key="concept_text")
@@ -26,7 +32,8 @@ LAYER = up.integer("layer", None, 0, 63, state_key="concept_layer")
 HEAD = up.integer("head", None, 0, 63, state_key="concept_head")
 CHARTS = {"row": "Row of the query", "heatmap": "Full heatmap", "lines": "Lines between tokens"}
 CHART = up.choice("chart", "row", list(CHARTS), state_key="concept_chart")
-PARAMS = [TEXT, TEXT2, QUERY, TARGET, MODE, LAYER, HEAD, CHART]
+VIEW = bv.view_param("concept_view")
+PARAMS = [TEXT, TEXT2, QUERY, TARGET, MODE, LAYER, HEAD, CHART, VIEW]
 PICKS = (QUERY, TARGET, LAYER, HEAD)
 WORD_PIECES_NOTE = (
     "Tokens are the model's word pieces: “didn't” becomes “didn”, “'”, “t”, and a piece that "
@@ -126,9 +133,16 @@ def head_picker(out) -> tuple[int, int, int]:
     return query, layer, head
 
 
-def attention_views(out, query: int, layer: int, head: int) -> None:
+def in_view(out, view: str):
+    """`out` with its maps as `view` shows them (raw weights, value-weighted or rollout)."""
+    if view == "raw":
+        return out
+    return dataclasses.replace(out, attentions=bv.maps_for_view(out, view, get_encoder()))
+
+
+def attention_views(out, query: int, layer: int, head: int, view: str = "raw") -> None:
     """One of: the query's row as bars, the full heatmap, lines between tokens (only the
-    chosen one is built)."""
+    chosen one is built). Raw heatmaps open a clicked cell's arithmetic on the Math page."""
     weights = out.attentions[layer, head]
     labels = token_labels(out.tokens)
     name = f"layer {layer}, head {head}"
@@ -137,6 +151,12 @@ def attention_views(out, query: int, layer: int, head: int) -> None:
         if chosen == "row":
             title = f"Row of “{plotly_text(labels[query])}”, {name}"
             fig = figures.weights_bar(weights[query], out.tokens, title=title)
+        elif chosen == "heatmap" and view == "raw":
+            attention_heatmap_with_click(
+                weights, out.tokens, text=out.text, layer=layer, head=head,
+                key="main_heatmap", title=f"All rows, {name}",
+            )  # fmt: skip
+            return
         elif chosen == "heatmap":
             fig = figures.heatmap(weights, out.tokens, out.tokens, title=f"All rows, {name}")
         else:
@@ -172,3 +192,34 @@ def counterfactual(out, other, query: int, layer: int, head: int) -> None:
 def pattern_heads(out):
     """A previous-token head and, when there is a pronoun, a pronoun -> antecedent head."""
     return explore.pattern_heads(out.attentions, out.tokens)
+
+
+def view_picker() -> str:
+    """Raw weights / value-weighted / rollout, with what the chosen one measures."""
+    view = bv.view_toggle(VIEW.widget, label="What the maps show")
+    bv.explain(view)
+    return view
+
+
+def predict_strongest_key(out, query: int, layer: int, head: int) -> None:
+    """Predict, then reveal: where the query looks most in this head."""
+    labels = token_labels(out.tokens)
+    question = concept_quiz.strongest_key_question(
+        out.attentions[layer, head, query], labels, query, f"layer {layer}, head {head}"
+    )
+    predict_then_reveal(question, key="concept_quiz_key")
+
+
+def predict_previous_token_head(out) -> None:
+    """Predict, then reveal: which of two heads is a previous-token head."""
+    question = concept_quiz.previous_token_question(out.attentions, out.tokens)
+    if question is not None:
+        predict_then_reveal(question, key="concept_quiz_prev")
+
+
+def pattern_map(out, ph) -> None:
+    """One found head's map; a click opens the cell on the Math page."""
+    attention_heatmap_with_click(
+        out.attentions[ph.layer, ph.head], out.tokens, text=out.text, layer=ph.layer,
+        head=ph.head, key=f"pattern_{ph.layer}_{ph.head}", title=f"L{ph.layer}·H{ph.head}",
+    )  # fmt: skip
