@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import concept_view as cv
+from ui import decoder_view as dv
 from ui import state
 from ui.components import PLOTLY, page_setup, sentence_input
 from ui.concept_content import CORE_IDEA, COUNTERFACTUAL, EXAMPLE, architecture_table
@@ -34,34 +35,39 @@ st.plotly_chart(cv.illustrative_figure(), key="illustrative", **PLOTLY)
 
 
 @st.fragment
-def live_section(out) -> None:
+def live_section(out, source: str) -> None:
     """Query, head (found or picked), the three views and the counterfactual: one section."""
     view = cv.view_picker()
-    shown = cv.in_view(out, view)
+    model = cv.model_of(source)
+    shown = cv.in_view(out, view, model)
     query, layer, head = cv.head_picker(shown)
     with st.expander("Predict first: where will it look?", icon=":material/quiz:"):
         cv.predict_strongest_key(shown, query, layer, head)
-    cv.attention_views(shown, query, layer, head, view)
+    cv.attention_views(shown, query, layer, head, view, source)
 
     st.header("Change one word: a counterfactual")
-    other = cv.encode(sentence_input("Second sentence", COUNTERFACTUAL, key=cv.TEXT2.widget))
+    text2 = sentence_input("Second sentence", COUNTERFACTUAL, key=cv.TEXT2.widget)
+    other = cv.encode(text2, source)
     if other is not None:
-        cv.counterfactual(shown, cv.in_view(other, view), query, layer, head)
+        cv.counterfactual(shown, cv.in_view(other, view, model), query, layer, head)
     state.sync_url()
 
 
-st.subheader("Live from all-MiniLM-L6-v2")
+st.subheader("Live from a real model")
 st.markdown(
-    "The same sentence through a real pretrained transformer (6 layers × 12 heads), run by "
-    "this app's own JAX attention. Edit the sentence, pick the query token, and let the page "
-    "find the head that links it to a target, or pick any head yourself."
+    "The same sentence through a real trained transformer, run by this app's own JAX "
+    "attention: **all-MiniLM-L6-v2**, a pretrained encoder (6 layers × 12 heads; every token "
+    "sees every other), or the **decoder** this project trains, a small GPT-2 (each token sees "
+    "only the tokens before it, as in an LLM). Edit the sentence, pick the query token, and "
+    "let the page find the head that links it to a target, or pick any head yourself."
 )
+source = cv.model_picker()
 text = sentence_input("Sentence", EXAMPLE, key=cv.TEXT.widget)
-cv.reset_picks_on_new_text(text)
-out = cv.encode(text)
+cv.reset_picks_on_new_text(text + "\x00" + source)
+out = cv.encode(text, source)
 if out is not None:
-    st.caption(cv.WORD_PIECES_NOTE)
-    live_section(out)
+    st.caption(dv.TOKENS_NOTE if source == "decoder" else cv.WORD_PIECES_NOTE)
+    live_section(out, source)
 
     st.header("Syntactic and semantic heads")
     st.markdown(
@@ -74,8 +80,11 @@ if out is not None:
     for col, ph in zip(st.columns(len(found)), found, strict=True):
         with col:
             st.markdown(f"**{ph.name}** ({ph.kind}) · layer {ph.layer}, head {ph.head}")
-            cv.pattern_map(out, ph)
+            cv.pattern_map(out, ph, source)
             st.caption(md_escape(ph.reading))
     if len(found) == 1:
         st.caption("No pronoun in this sentence, so no pronoun → antecedent head to show.")
+    if source == "decoder":
+        st.header("Inside a language model")
+        cv.llm_sections(text)
 state.sync_url()

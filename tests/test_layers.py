@@ -32,6 +32,7 @@ UI_STREAMLIT = {
     "cell_link.py",
     "components.py",
     "concept_view.py",
+    "decoder_view.py",
     "quiz.py",
     "state.py",
 }

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.apptest import APP, page_test
 from ui.concept_content import EXAMPLE
+from ui.text import md_escape
 
 ROOT = Path(__file__).resolve().parents[1]
 CONCEPT = str(ROOT / "pages" / "1_concept.py")
@@ -129,10 +130,12 @@ def test_concept_views_beyond_raw_weights(view):
     assert dict(at.query_params)["view"] == view
 
 
-def test_concept_predict_then_reveal(concept):
-    concept.text_input(key="concept_text").set_value(EXAMPLE).run()
-    quiz = [r for r in concept.radio if r.key and r.key.startswith("concept_quiz_key")]
+def test_concept_predict_then_reveal():
+    at = page_test("concept").run()  # the worked example, L3·H1 found for it -> animal
+    quiz = [r for r in at.radio if r.key and r.key.startswith("concept_quiz_key")]
     assert len(quiz) == 1 and quiz[0].value is None
-    options = quiz[0].options
-    quiz[0].set_value(options.index("animal")).run()
-    assert any("Right" in s.value for s in concept.success)
+    quiz[0].set_value(quiz[0].options.index("animal")).run()
+    assert any("Right" in s.value for s in at.success)
+    prev = [r for r in at.radio if r.key and r.key.startswith("concept_quiz_prev")]
+    prev[0].set_value(prev[0].options.index(md_escape("layer 0, head 2"))).run()
+    assert sum("Right" in s.value for s in at.success) == 2

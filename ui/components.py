@@ -76,6 +76,30 @@ def get_encoder():
     return _load_encoder()[0]
 
 
+@st.cache_resource(show_spinner="Loading the decoder …")
+def _load_decoder():
+    """(decoder, None) or (None, message): the causal decoder this project trains and ships."""
+    try:
+        decoder = attn_jax.load_decoder()
+        trim_heap()
+        return decoder, None
+    except Exception as exc:  # the app keeps working with the encoder alone
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def get_decoder():
+    """The shared decoder, or None when its checkpoint cannot be found."""
+    return _load_decoder()[0]
+
+
+def run_decoder(text: str):
+    """DecoderOutput (read-only numpy) of the shared decoder; None if there is no decoder."""
+    decoder = get_decoder()
+    if decoder is None:
+        return None
+    return _run_cache().get(("decoder", text), lambda: decoder.run(text))
+
+
 def backend_info() -> dict:
     """JAX backend and devices as plain values."""
     devices = jax.devices()

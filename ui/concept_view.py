@@ -1,9 +1,11 @@
 """The Concept page's sections: its URL keys, the head picker, the three views of one head,
 the counterfactual. Streamlit pieces; the figures come from ui.figures.
 
-URL keys: text, text2 (the two sentences), query, key (token positions, 0-based, [CLS] = 0),
+URL keys: text, text2 (the two sentences), source (encoder | decoder), query, key (token
+positions, 0-based, [CLS] = 0 for the encoder),
 mode (find | pick), layer, head (0-based), chart (row | heatmap | lines),
-view (raw | value-weighted | rollout).
+view (raw | value-weighted | rollout), llm (the decoder's tab: next | sinks | induction |
+training | cache).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import streamlit as st
 
 from attn_jax.lessons import concept_quiz, explore
 from ui import beyond_view as bv
+from ui import decoder_view as dv
 from ui import figures, state
 from ui import url_params as up
 from ui.cell_link import attention_heatmap_with_click
-from ui.components import INSTALL_HINT, PLOTLY, get_encoder, run_model
+from ui.components import INSTALL_HINT, PLOTLY, get_decoder, get_encoder, run_decoder, run_model
 from ui.concept_content import COUNTERFACTUAL, EXAMPLE, ILLUSTRATIVE_ROW, MAX_CHARS
 from ui.quiz import predict_then_reveal
 from ui.text import md_escape, plotly_text, token_labels
@@ -33,7 +36,17 @@ HEAD = up.integer("head", None, 0, 63, state_key="concept_head")
 CHARTS = {"row": "Row of the query", "heatmap": "Full heatmap", "lines": "Lines between tokens"}
 CHART = up.choice("chart", "row", list(CHARTS), state_key="concept_chart")
 VIEW = bv.view_param("concept_view")
-PARAMS = [TEXT, TEXT2, QUERY, TARGET, MODE, LAYER, HEAD, CHART, VIEW]
+MODELS = {"encoder": "Encoder: all-MiniLM-L6-v2", "decoder": "Decoder: a small GPT-2 trained here"}
+SOURCE = up.choice("source", "encoder", list(MODELS), state_key="concept_source")
+LLM_TABS = {
+    "next": "Next-token predictions",
+    "sinks": "Attention sinks",
+    "induction": "Induction heads",
+    "training": "Training",
+    "cache": "KV cache",
+}
+LLM = up.choice("llm", "next", list(LLM_TABS), state_key="concept_llm")
+PARAMS = [TEXT, TEXT2, SOURCE, QUERY, TARGET, MODE, LAYER, HEAD, CHART, VIEW, LLM]
 PICKS = (QUERY, TARGET, LAYER, HEAD)
 WORD_PIECES_NOTE = (
     "Tokens are the model's word pieces: “didn't” becomes “didn”, “'”, “t”, and a piece that "
@@ -53,15 +66,36 @@ def illustrative_figure():
     )
 
 
-def encode(text: str):
+def model_picker() -> str:
+    """Encoder or decoder (the decoder only when its checkpoint is there)."""
+    has_decoder = get_decoder() is not None
+    if not has_decoder:
+        st.session_state[SOURCE.widget] = "encoder"
+    source = st.radio(
+        "Model", list(MODELS), format_func=MODELS.get, key=SOURCE.widget, horizontal=True,
+        persist_state="page", disabled=not has_decoder,
+        help=None if has_decoder else "The decoder's checkpoint (models/) was not found.",
+    )  # fmt: skip
+    return source
+
+
+def model_of(source: str):
+    return get_decoder() if source == "decoder" else get_encoder()
+
+
+def encode(text: str, source: str = "encoder"):
     """The model's output for `text`, with notices; None when there is nothing to show."""
     if not text:
         return None
-    out = run_model(text)
+    if source == "decoder":
+        out = run_decoder(text)
+        out = None if out is None else dv.readable(out)
+    else:
+        out = run_model(text)
     if out is None:
         st.warning(f"The live view needs the model. {INSTALL_HINT}", icon=":material/warning:")
     elif out.truncated:
-        st.info(f"The text was cut to the model's limit of {len(out.tokens)} word pieces.")
+        st.info(f"The text was cut to the model's limit of {len(out.tokens)} tokens.")
     return out
 
 
@@ -133,14 +167,16 @@ def head_picker(out) -> tuple[int, int, int]:
     return query, layer, head
 
 
-def in_view(out, view: str):
+def in_view(out, view: str, model):
     """`out` with its maps as `view` shows them (raw weights, value-weighted or rollout)."""
     if view == "raw":
         return out
-    return dataclasses.replace(out, attentions=bv.maps_for_view(out, view, get_encoder()))
+    return dataclasses.replace(out, attentions=bv.maps_for_view(out, view, model))
 
 
-def attention_views(out, query: int, layer: int, head: int, view: str = "raw") -> None:
+def attention_views(
+    out, query: int, layer: int, head: int, view: str = "raw", source: str = "encoder"
+) -> None:
     """One of: the query's row as bars, the full heatmap, lines between tokens (only the
     chosen one is built). Raw heatmaps open a clicked cell's arithmetic on the Math page."""
     weights = out.attentions[layer, head]
@@ -154,7 +190,7 @@ def attention_views(out, query: int, layer: int, head: int, view: str = "raw") -
         elif chosen == "heatmap" and view == "raw":
             attention_heatmap_with_click(
                 weights, out.tokens, text=out.text, layer=layer, head=head,
-                key="main_heatmap", title=f"All rows, {name}",
+                key="main_heatmap", title=f"All rows, {name}", source=math_source(source),
             )  # fmt: skip
             return
         elif chosen == "heatmap":
@@ -217,9 +253,32 @@ def predict_previous_token_head(out) -> None:
         predict_then_reveal(question, key="concept_quiz_prev")
 
 
-def pattern_map(out, ph) -> None:
+def math_source(source: str) -> str:
+    """The Math page's `source` value for this page's model."""
+    return "decoder" if source == "decoder" else "model"
+
+
+def pattern_map(out, ph, source: str = "encoder") -> None:
     """One found head's map; a click opens the cell on the Math page."""
     attention_heatmap_with_click(
         out.attentions[ph.layer, ph.head], out.tokens, text=out.text, layer=ph.layer,
         head=ph.head, key=f"pattern_{ph.layer}_{ph.head}", title=f"L{ph.layer}·H{ph.head}",
+        source=math_source(source),
     )  # fmt: skip
+
+
+def llm_sections(text: str) -> None:
+    """The decoder's own lessons, one tab at a time (only the open one is computed)."""
+    decoder, out = get_decoder(), run_decoder(text)
+    chosen, tabs = state.url_tabs(LLM, LLM_TABS)
+    with tabs[chosen]:
+        if chosen == "next":
+            dv.next_tokens(decoder, dv.readable(out))
+        elif chosen == "sinks":
+            dv.sinks(dv.readable(out))
+        elif chosen == "induction":
+            dv.induction(decoder)
+        elif chosen == "training":
+            dv.training(decoder)
+        else:
+            dv.kv_cache(decoder, text)

@@ -1,0 +1,137 @@
+"""The causal decoder on the Concept page (Streamlit side): what an LLM's attention does
+that an encoder's cannot show. Every number is measured on the shipped model: next-token
+predictions, attention sinks, induction heads and their phase change in training, and the
+KV cache checked against a full run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from attn_jax.lessons import decoder_heads as dh
+from attn_jax.lessons import decoder_lessons as dl
+from ui import decoder_figures as dfig
+from ui import figures
+from ui.components import PLOTLY, get_decoder
+from ui.text import md_escape, plotly_text, token_labels
+
+TOKENS_NOTE = (
+    "The decoder reads byte-level BPE tokens (as GPT-2 does): a token often starts with the "
+    "space before a word, and a rare word is split into several tokens. No [CLS]/[SEP]: the "
+    "first token is just the first piece of the text."
+)
+
+
+def readable(out):
+    """The decoder's tokens without their leading spaces (so “ animal” matches “animal”)."""
+    return dataclasses.replace(out, tokens=[t.strip() or "␣" for t in out.tokens])
+
+
+def next_tokens(decoder, out) -> None:
+    """Each token's top-5 next-token prediction: what the causal model is trained to do."""
+    st.subheader("What comes next: the model's predictions")
+    st.markdown(
+        "A causal language model is trained to predict the next token from the ones before "
+        "it, and only from those: its attention is masked above the diagonal (see the "
+        "triangle in the heatmap above). Each row: the model's five most likely next tokens "
+        "after reading up to that token."
+    )
+    st.dataframe(pd.DataFrame(dl.next_token_table(decoder, out)), hide_index=True)
+
+
+@st.cache_data(show_spinner="Measuring induction heads …", max_entries=2)
+def _induction(path: str) -> tuple:
+    """(scores [L,N], one repeated sequence's maps [L,N,T,T], its ids); keyed on the model."""
+    decoder = get_decoder()
+    ids = dh.repeated_random_tokens(decoder.config.vocab_size, 50, 4, seed=0)
+    maps = decoder.attentions_of(ids[0])  # [L,N,T,T] of one repeated sequence
+    return dh.induction_scores(decoder, n_random=50, seed=0), maps, ids[0]
+
+
+def sinks(out) -> None:
+    """Share of attention on the first token, per head, on the visitor's text."""
+    st.subheader("Attention sinks")
+    scores = dh.sink_from_attentions(out.attentions)
+    layer, head, value = dh.best_head(scores)
+    st.markdown(
+        f"Trained LLMs park much of their attention on the first token whatever it says "
+        f"(Xiao et al. 2023). On your text, L{layer}·H{head} puts {value:.0%} of its weight "
+        f"on the first token, “{md_escape(token_labels(out.tokens)[0])}”, on average over the "
+        "later tokens."
+    )
+    fig = dfig.head_scores(scores, title="Share of attention on the first token", value_name="sink")
+    st.plotly_chart(fig, key="decoder_sinks", **PLOTLY)
+
+
+def induction(decoder) -> None:
+    """Induction scores per head on random tokens repeated twice, with the best head's map."""
+    st.subheader("Induction heads")
+    scores, maps, ids = _induction(str(decoder.path))
+    layer, head, value = dh.best_head(scores)
+    st.markdown(
+        "Give the model 50 random tokens, then the same 50 again. At the second copy, an "
+        "**induction head** looks at the token that came *after* the current token's first "
+        "occurrence, so the model can copy it (Olsson et al. 2022). The score: the mean weight "
+        f"on that token. Here the strongest is L{layer}·H{head}, at {value:.2f}."
+    )
+    left, right = st.columns(2)
+    with left:
+        fig = dfig.head_scores(scores, title="Induction score per head", value_name="induction")
+        st.plotly_chart(fig, key="decoder_induction", **PLOTLY)
+    with right:
+        labels = [plotly_text(t) for t in token_labels(decoder.tokenizer.token_strings(ids))]
+        fig = figures.heatmap(
+            maps[layer, head], labels, labels, title=f"L{layer}·H{head} on the repeated tokens",
+            show_values=False,
+        )  # fmt: skip
+        st.plotly_chart(fig, key="decoder_induction_map", **PLOTLY)
+        st.caption("The off-diagonal stripe: each token of the second copy looks one step past "
+                   "its twin in the first copy.")  # fmt: skip
+
+
+def training(decoder) -> None:
+    """Loss and the best induction score over training: the phase change."""
+    curves = dl.training_curves(decoder.path)
+    if curves is None or not len(curves.steps):
+        return
+    st.subheader("How the induction heads formed in training")
+    step = curves.phase_change(0.5)
+    when = f"around step {step}" if step is not None else "not within this run"
+    st.markdown(
+        f"The model was trained here for {curves.steps[-1]} steps ({curves.wall_s / 60:.0f} "
+        f"minutes on a 2-core CPU). Induction heads appear abruptly, {when}, while the loss "
+        "keeps falling smoothly: a “phase change” (Olsson et al. 2022)."
+    )
+    st.plotly_chart(dfig.training_curves(curves), key="decoder_training", **PLOTLY)
+
+
+@st.cache_data(show_spinner="Generating with a KV cache …", max_entries=16)
+def _cache_check(text: str, path: str) -> dl.CacheCheck:
+    """The KV-cache check for one text and model (the path keys the model)."""
+    return dl.kv_cache_check(get_decoder(), text, n_new=8)
+
+
+def kv_cache(decoder, text: str) -> None:
+    """Token-by-token generation with cached K, V equals the full run; the cache's size."""
+    st.subheader("The KV cache of this model")
+    check = _cache_check(text, str(decoder.path))
+    st.markdown(
+        "Because attention is causal, the keys and values of earlier tokens never change: "
+        "generation keeps them in a **KV cache** and computes only the new token's query, "
+        "key and value at each step. Here the model continues your text by 8 tokens, once "
+        "with the cache and once by rerunning every token: the logits are the same."
+    )
+    c1, c2, c3 = st.columns(3)
+    c1.metric("max |cached − full| logit", f"{check.max_abs_diff:.1e}")
+    c2.metric("cache size", f"{check.cache_bytes / 1024:.0f} KiB")
+    c3.metric("per token", f"{check.bytes_per_token:,} B")
+    st.text("Continuation: " + "".join(check.new_tokens))
+    cfg = decoder.config
+    st.caption(
+        f"2 (K and V) × {cfg.n_layer} layers × {cfg.n_head} heads × {cfg.head_dim} dims × 4 "
+        f"bytes = {check.bytes_per_token:,} B per token, for {check.prompt_tokens} + "
+        f"{len(check.new_tokens)} tokens."
+    )
