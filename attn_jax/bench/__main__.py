@@ -5,6 +5,7 @@ kernels  plain vs memory-efficient vs jax.nn attention, speed-ups and share of m
 window   sliding-window vs full causal attention against n, fitted slopes (≈ 1 vs ≈ 2).
 decode   prefill vs one decode step over a KV cache, bandwidth as a share of a measured copy.
 ring     ring attention over P = 1, 2, 4, 8 (forced host) devices: per-device memory ≈ 1/P.
+gqa      GQA made from the encoder (K/V heads pooled): JS divergence, embedding cosine, memory.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ BENCHMARKS = {"model": "model", "kernels": "kernels"}
 BENCHMARKS["window"] = "window"
 BENCHMARKS["decode"] = "decode"
 BENCHMARKS["ring"] = "ring"
+BENCHMARKS["gqa"] = "gqa"
 
 
 def main(argv: list[str] | None = None) -> int:
