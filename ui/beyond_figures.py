@@ -124,8 +124,16 @@ def gqa_tradeoff(n_kv: Sequence[int], mean_js: Sequence[float], cosine: Sequence
         secondary_y=True,
     )
     fig.update_xaxes(title="K/V heads (12 = the original)", type="category")
-    fig.update_yaxes(title="JS (nats)", range=[0, float(np.log(2))], secondary_y=False)
-    fig.update_yaxes(title="cosine", range=[0, 1.05], secondary_y=True, showgrid=False)
+    fig.update_yaxes(
+        title="JS (nats)", range=[0, 0.7], tickvals=[0, 0.2, 0.4, 0.6], secondary_y=False
+    )
+    fig.update_yaxes(
+        title="cosine",
+        range=[0, 1.05],
+        tickvals=[0, 0.25, 0.5, 0.75, 1],
+        secondary_y=True,
+        showgrid=False,
+    )
     fig.update_layout(
         height=320,
         margin=dict(l=10, r=10, t=10, b=10),
