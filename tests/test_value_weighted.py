@@ -74,3 +74,25 @@ def test_real_model_special_tokens_move_little():
     raw = special_share(out.attentions, out.tokens)
     weighted = special_share(row_shares(vw), out.tokens)
     assert weighted < raw * 0.6
+
+
+def test_maps_for_each_view_are_row_distributions():
+    from types import SimpleNamespace
+
+    from ui import beyond_view as bv
+
+    attn, values, w_o = small_model()
+    out = SimpleNamespace(
+        text="x", tokens=["[CLS]", "a", "b", "c", "[SEP]"], attentions=attn.astype(np.float32)
+    )
+    out.values = values
+    model = SimpleNamespace(output_weights=lambda: w_o, source_label="tiny")
+    for view in bv.VIEWS:
+        maps = bv.maps_for_view(out, view, model)
+        assert maps.shape == attn.shape
+        np.testing.assert_allclose(maps.sum(-1), 1.0, atol=1e-5)
+    rolled = bv.maps_for_view(out, "rollout", model)
+    np.testing.assert_array_equal(rolled[:, 0], rolled[:, 2])  # rollout has no heads
+    assert bv.maps_for_view(out, "raw", model) is out.attentions
+    raw, weighted = bv.special_survival(out, model)
+    assert raw.shape == weighted.shape == (2,)
