@@ -64,8 +64,8 @@ state.show_notices(notices)
 @st.cache_resource(show_spinner="Measuring a small sweep once for this server …")
 def _first_paint() -> dict:
     """The small sweep every visitor sees first, run in a worker process once per server."""
-    params = {**FIRST_PAINT, "device": DEFAULT_DEVICE, "time_budget_s": 30.0}
-    return worker.run_task("sweep", params, timeout_s=90, exclusive=False)
+    params = {**FIRST_PAINT, "device": DEFAULT_DEVICE, "time_budget_s": 60.0}
+    return worker.run_task("sweep", params, timeout_s=150, exclusive=False)
 
 
 @st.cache_resource
