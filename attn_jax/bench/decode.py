@@ -5,13 +5,15 @@ A decode step (T = 1 new token over a KV cache of S = n) does ~4·N·n·H FLOPs 
 2·n·K·H cached values: bounded by memory. Prints, per n, prefill's time per token, the decode
 step's time and its achieved bandwidth (K and V bytes read / time) as a share of a large
 array copy measured in the same run, for K = N, N/4 and 1 key/value heads (MHA, GQA, MQA).
-The cache is stored heads first, [B,K,S,H], as generation loops keep it.
+The cache is stored heads first, [B,K,S,H], as generation loops keep it. Every time is the
+fastest of `--repeats` runs (other jobs on shared cores only add time).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +32,7 @@ def copy_gbps(mbytes: int = 128, passes: int = 8, repeats: int = 3) -> float:
     """
     x = jnp.zeros(mbytes * 2**20 // 4, jnp.float32)
     fn = lambda a: jax.lax.fori_loop(0, passes, lambda _, y: y * 0.5 + 1.0, a)  # noqa: E731
-    _, ms = ck.time_call(fn, (x,), repeats)
+    _, ms = ck.time_call(fn, (x,), repeats, min)
     return passes * 2 * x.nbytes / (ms * 1e-3) / 1e9
 
 
@@ -46,7 +48,7 @@ def decode_ms(n, heads, kv_heads, head_dim, steps=16, repeats=3) -> float:
     keys = jax.random.split(jax.random.PRNGKey(n), 3)
     q = jax.random.normal(keys[0], (1, 1, heads, head_dim))
     k, v = (jax.random.normal(key, (1, kv_heads, n, head_dim)) for key in keys[1:])
-    _, ms = ck.time_call(functools.partial(_decode_steps, steps=steps), (q, k, v), repeats)
+    _, ms = ck.time_call(functools.partial(_decode_steps, steps=steps), (q, k, v), repeats, min)
     return ms / steps
 
 
@@ -56,7 +58,7 @@ def prefill_ms(n, heads, kv_heads, head_dim, repeats=3) -> float:
     q = jax.random.normal(keys[0], (1, n, heads, head_dim))
     k, v = (jax.random.normal(key, (1, n, kv_heads, head_dim)) for key in keys[1:])
     fn = lambda q, k, v: memory_efficient_attention(q, k, v, is_causal=True)  # noqa: E731
-    return ck.time_call(fn, (q, k, v), repeats)[1]
+    return ck.time_call(fn, (q, k, v), repeats, min)[1]
 
 
 def decode_task(
@@ -110,4 +112,6 @@ def main(argv: list[str] | None = None) -> int:
         gbps = f"{r['gbps']:7.1f}" if r["kind"] == "decode" else f"{'':>7}"
         print(f"{r['kind']:>8} {r['kv_heads']:>9} {r['n']:>7} {r['ms_per_token']:>10.4f} "
               f"{gbps} {share}")  # fmt: skip
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average (1/5/15 min) at the end: {load} on {os.cpu_count()} CPUs")
     return 0
