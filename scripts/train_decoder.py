@@ -145,8 +145,21 @@ def encode_documents(tok, docs: list[str]) -> np.ndarray:
 
 
 # --- model, loss, optimizer ---------------------------------------------------------------
+def sinusoidal_positions(n: int, d: int, std: float = 0.02) -> jnp.ndarray:
+    """[n,d] sin/cos position vectors (Vaswani et al. 2017) scaled to the given std."""
+    pos, i = np.arange(n)[:, None], np.arange(0, d, 2)[None, :]
+    angle = pos / np.power(10000.0, i / d)
+    table = np.zeros((n, d))
+    table[:, 0::2], table[:, 1::2] = np.sin(angle), np.cos(angle)
+    return jnp.asarray(table * std / table.std(), jnp.float32)
+
+
 def init_params(cfg: DecoderConfig, key) -> dict:
-    """GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2L)."""
+    """GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2L).
+
+    Positions start as sinusoids, then are learned as in GPT-2: from random position vectors
+    a previous-token head (the first half of an induction head) is slow to learn.
+    """
     d, f = cfg.n_embd, cfg.d_ff
     keys = iter(jax.random.split(key, 2 + 4 * cfg.n_layer))
 
@@ -172,7 +185,7 @@ def init_params(cfg: DecoderConfig, key) -> dict:
         }
         for _ in range(cfg.n_layer)
     ]
-    wte, wpe = normal((cfg.vocab_size, d)), normal((cfg.n_positions, d), 0.01)
+    wte, wpe = normal((cfg.vocab_size, d)), sinusoidal_positions(cfg.n_positions, d)
     return {"wte": wte, "wpe": wpe, "ln_f": ln(), "layers": layers}
 
 

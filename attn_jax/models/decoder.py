@@ -65,10 +65,37 @@ def block_rest(x, ctx, p, cfg: DecoderConfig):
     return x + m @ p["w_proj"] + p["b_proj"]
 
 
+@jax.custom_vjp
+def causal_weights(q, k):
+    """attention_weights(q, k, is_causal=True) [B,N,T,S], with softmax's exact backward.
+
+    The forward pass is our kernel's; training differentiates through the weights it returned
+    (d logits = w·(g - Σ g·w)), independent of how the kernel keeps its exp stable.
+    """
+    return attention_weights(q, k, is_causal=True)
+
+
+def _causal_weights_fwd(q, k):
+    weights = attention_weights(q, k, is_causal=True)
+    return weights, (q, k, weights)
+
+
+def _causal_weights_bwd(res, g):
+    q, k, w = res
+    d_logits = w * (g - jnp.sum(g * w, axis=-1, keepdims=True))  # [B,N,T,S], 0 where masked
+    d_logits = d_logits / np.sqrt(q.shape[-1])
+    d_q = jnp.einsum("BNTS,BSNH->BTNH", d_logits, k).astype(q.dtype)
+    d_k = jnp.einsum("BNTS,BTNH->BSNH", d_logits, q).astype(k.dtype)
+    return d_q, d_k
+
+
+causal_weights.defvjp(_causal_weights_fwd, _causal_weights_bwd)
+
+
 def _block(x, p, cfg: DecoderConfig):
     """One pre-LN block on x [B,T,D]; returns (x, weights [B,N,T,T], q, k, v [B,T,N,H])."""
     q, k, v = split_qkv(layer_norm(x, p["ln_1"], cfg.layer_norm_epsilon), p, cfg)
-    weights = attention_weights(q, k, is_causal=True)  # [B,N,T,S], exactly 0 where S > T
+    weights = causal_weights(q, k)  # [B,N,T,S], exactly 0 where S > T
     ctx = jnp.einsum("BNTS,BSNH->BTNH", weights, v)
     return block_rest(x, ctx, p, cfg), weights, q, k, v
 
