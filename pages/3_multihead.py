@@ -27,6 +27,16 @@ notices = uic.page_setup("Multi-head", ":material/grid_view:", page="multihead",
 
 
 # --- cached computations (plain inputs, numpy out) -----------------------------------------
+def model_of(source: str):
+    """The shared encoder or decoder (None when it is not installed)."""
+    return uic.get_decoder() if source == "decoder" else uic.get_encoder()
+
+
+def run_of(source: str, text: str):
+    """The source model's output for `text` (read-only numpy, cached across sessions)."""
+    return uic.run_decoder(text) if source == "decoder" else uic.run_model(text)
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
 def toy_figures(n_tokens: int, d_model: int, n_heads: int, seed: int):
     """The two toy figures: they depend only on the toy's settings, never on the sentence."""
@@ -43,25 +53,25 @@ def toy_gqa_figures(n_heads: int, n_kv: int):
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing head statistics …")
-def head_table(text: str):
+def head_table(text: str, source: str = "encoder"):
     """(stats dict of [L,N] arrays, one table row per head)."""
-    out = uic.run_model(text)
+    out = run_of(source, text)
     stats = hd.head_stats(out.attentions, out.tokens)
     return stats, hd.stats_table(stats)
 
 
 @st.cache_data(max_entries=32, show_spinner="Clustering the heads …")
-def cluster_rank(text: str) -> list[int]:
+def cluster_rank(text: str, source: str = "encoder") -> list[int]:
     """Each head's position (row-major head index -> rank) in the JS-clustering leaf order."""
-    out = uic.run_model(text)
+    out = run_of(source, text)
     order = hd.cluster_order(hd.pairwise_js(out.attentions) ** 0.5)
     return [order.index(i) for i in range(len(order))]
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def mosaic_thumbs(text: str, view: str):
+def mosaic_thumbs(text: str, view: str, source: str = "encoder"):
     """Every head's map in `view`, pooled to at most 32 × 32 cells: [L,N,c,c] float32."""
-    return hf.thumbnails(bv.maps_for_view(uic.run_model(text), view, uic.get_encoder()))
+    return hf.thumbnails(bv.maps_for_view(run_of(source, text), view, model_of(source)))
 
 
 @st.cache_resource(max_entries=1, show_spinner=False)
@@ -131,15 +141,20 @@ def on_mosaic_click(n_layers: int, n_heads: int) -> None:
 
 
 def check_pins(n_layers: int, n_heads: int) -> None:
-    """Keep only pins this model has (a link may name others), with a notice."""
+    """Keep only pins this model has (a link, or the other model, may name others)."""
     pins = st.session_state.get(hv.PINS.widget) or []
     valid = hv.valid_pins(pins, n_layers, n_heads)
     if valid != [tuple(p) for p in pins]:
-        state.show_notices([up.ignored("pins", "names heads this model does not have")])
+        st.info(
+            f"Pinned heads this model does not have ({n_layers} layers × {n_heads} heads) "
+            "were dropped.",
+            icon=":material/push_pin:",
+        )
+        valid = valid or [(n_layers - 1, n_heads - 1), (0, 0)]
     st.session_state[hv.PINS.widget] = valid
 
 
-def pinned_section(out, maps, text: str, view: str) -> None:
+def pinned_section(out, maps, text: str, view: str, source: str) -> None:
     pins = st.session_state[hv.PINS.widget]
     if not pins:
         st.info("Click a thumbnail, or pick heads above, to see their full maps.")
@@ -157,12 +172,13 @@ def pinned_section(out, maps, text: str, view: str) -> None:
                 f"csv_{layer}_{head}",
                 f"{hv.pin_label(pin)} as CSV",
             )
-            st.page_link(
-                MATH_PAGE,
-                label=f"{hv.pin_label(pin)} step by step",
-                icon=":material/calculate:",
-                query_params={"text": text, "source": "model", "layer": layer, "head": head},
-            )
+            if source == "encoder":  # the Math page runs the encoder's heads step by step
+                st.page_link(
+                    MATH_PAGE,
+                    label=f"{hv.pin_label(pin)} step by step",
+                    icon=":material/calculate:",
+                    query_params={"text": text, "source": "model", "layer": layer, "head": head},
+                )
 
 
 def compare_section(out, maps, view: str) -> None:
@@ -190,11 +206,13 @@ def compare_section(out, maps, view: str) -> None:
 
 
 @st.fragment
-def heads_section(out, text: str, n_layers: int, n_heads: int) -> None:
+def heads_section(out, text: str, source: str) -> None:
     """The mosaic, the pins, their maps and their comparison, in the chosen view."""
+    model = model_of(source)
+    n_layers, n_heads = hv.model_shape(model)
     view = bv.view_toggle(hv.VIEW.widget)
     bv.explain(view)
-    maps = bv.maps_for_view(out, view, uic.get_encoder())
+    maps = bv.maps_for_view(out, view, model)
     check_pins(n_layers, n_heads)
     st.caption(
         f"{n_layers} layers × {n_heads} heads, one shared colour scale (0 to 1). Rows of each "
@@ -202,7 +220,7 @@ def heads_section(out, text: str, n_layers: int, n_heads: int) -> None:
         "thumbnail. Click a thumbnail to pin it (4 at most) and see its full map below."
     )
     st.plotly_chart(
-        hf.head_mosaic(mosaic_thumbs(text, view), st.session_state[hv.PINS.widget]),
+        hf.head_mosaic(mosaic_thumbs(text, view, source), st.session_state[hv.PINS.widget]),
         key="mh_mosaic",
         on_select=lambda: on_mosaic_click(n_layers, n_heads),
         selection_mode="points",
@@ -217,15 +235,16 @@ def heads_section(out, text: str, n_layers: int, n_heads: int) -> None:
         key=hv.PINS.widget,
         persist_state="page",
     )
-    pinned_section(out, maps, text, view)
+    pinned_section(out, maps, text, view, source)
     compare_section(out, maps, view)
     if view == "value-weighted":
-        bv.special_tokens_note(out, uic.get_encoder(), key="mh_special")
+        bv.special_tokens_note(out, model, key="mh_special")
     state.sync_url()
 
 
 @st.fragment
-def same_head_section(out, n_layers: int, n_heads: int) -> None:
+def same_head_section(out, source: str) -> None:
+    n_layers, n_heads = hv.model_shape(model_of(source))
     st.subheader("The same head on two sentences")
     text2 = uic.sentence_input("Second sentence", hv.DEFAULT_TEXT2, key=hv.TEXT2.widget)
     options = [(la, he) for la in range(n_layers) for he in range(n_heads)]
@@ -233,7 +252,7 @@ def same_head_section(out, n_layers: int, n_heads: int) -> None:
     if st.session_state.get("mh_same") not in options:
         st.session_state["mh_same"] = pins[0] if pins else options[-1]
     pin = st.selectbox("Head", options, format_func=hv.pin_label, key="mh_same")
-    out2 = uic.run_model(text2) if text2 else None
+    out2 = run_of(source, text2) if text2 else None
     if out2 is not None:
         for col, o, name in zip(st.columns(2), (out, out2), ("first", "second"), strict=True):
             with col:
@@ -243,25 +262,25 @@ def same_head_section(out, n_layers: int, n_heads: int) -> None:
 
 
 @st.fragment
-def predict_section(out, text: str) -> None:
+def predict_section(out, text: str, source: str) -> None:
     st.subheader("Predict, then reveal")
     st.caption("Guess first: the answers are measured on your sentence once you choose.")
-    stats, _ = head_table(text)
+    stats, _ = head_table(text, source)
     q1 = hd.previous_token_question(stats, seed=zlib.crc32(text.encode()))
     a, b = q1.heads
     st.plotly_chart(
         hf.two_heads(out.attentions[a], out.attentions[b], out.tokens), key="mh_q1_fig", **PLOTLY
     )
     predict_then_reveal(q1.question, key="mh_q_prev")
-    raw, weighted = bv.special_survival(out, uic.get_encoder(), by="head")
+    raw, weighted = bv.special_survival(out, model_of(source), by="head")
     q2 = hd.sink_question(raw, weighted, bv.marker_name(out.tokens))
     predict_then_reveal(q2.question, key="mh_q_sink")
 
 
 @st.fragment
-def stats_section(text: str) -> None:
+def stats_section(text: str, source: str) -> None:
     st.header("Head statistics")
-    stats, rows = head_table(text)
+    stats, rows = head_table(text, source)
     c1, c2 = st.columns([2, 1])
     mode = c2.radio(
         "Show as", hv.STATS_VIEWS, horizontal=True, key=hv.STATS_VIEW.widget, persist_state="page"
@@ -279,7 +298,7 @@ def stats_section(text: str) -> None:
         st.caption(f"{hd.STATS[stat][0]}: {hd.STATS[stat][1]}. A mean over query rows.")
         st.plotly_chart(hf.stat_grid(stats[stat], hd.STATS[stat][0]), key="mh_sg", **PLOTLY)
     else:
-        ranks = cluster_rank(text)
+        ranks = cluster_rank(text, source)
         table = [row | {"cluster order": rank} for row, rank in zip(rows, ranks, strict=True)]
         st.dataframe(
             table,
@@ -330,7 +349,7 @@ def gqa_every_k(text: str) -> None:
     csv_button(lambda: hv.table_csv(rows), "gqa_tradeoff", "csv_gqa_all", "Table as CSV")
 
 
-def gqa_real_model(out, text: str) -> None:
+def gqa_real_model(text: str) -> None:
     encoder = uic.get_encoder()
     cfg = encoder.config
     st.subheader("GQA made from the real model")
@@ -373,7 +392,7 @@ def gqa_real_model(out, text: str) -> None:
         "this model), grouped vs original. 1 = the same embedding.",
     )
     kv_group = attn_jax.kv_group_of(cfg.n_heads, n_kv)
-    thumbs = mosaic_thumbs(text, "raw")
+    thumbs = mosaic_thumbs(text, "raw", "encoder")
     fig = bf.gqa_heads(thumbs[layer], result["thumbs"][layer], result["js"][layer], kv_group, n_kv)
     st.plotly_chart(fig, key="mh_gqa_heads", **PLOTLY)
     st.caption(
@@ -394,7 +413,7 @@ def gqa_real_model(out, text: str) -> None:
 
 
 @st.fragment
-def gqa_section(out, text: str) -> None:
+def gqa_section(real_model: bool, text: str) -> None:
     st.header("Grouped-query attention (GQA)")
     st.markdown(
         "With **MHA** every query head has its own K and V head; with **GQA** a group of query "
@@ -402,7 +421,9 @@ def gqa_section(out, text: str) -> None:
         "smaller KV cache when generating text. At what cost?"
     )
     c1, c2 = st.columns(2)
-    n_heads = c1.select_slider("Query heads N (toy)", [2, 4, 8, 16], key="gqa_n")
+    n_heads = c1.select_slider(
+        "Query heads N (toy)", [2, 4, 8, 16], key="gqa_n", persist_state="page"
+    )
     divisors = [k for k in range(n_heads, 0, -1) if n_heads % k == 0]
     if st.session_state.get("gqa_k") not in divisors:
         st.session_state["gqa_k"] = divisors[len(divisors) // 2]
@@ -412,6 +433,7 @@ def gqa_section(out, text: str) -> None:
         divisors,
         format_func=lambda k: f"{k} ({kind.get(k, 'GQA')})",
         key="gqa_k",
+        persist_state="page",
     )
     groups_fig, heads_fig = toy_gqa_figures(n_heads, n_kv)
     st.plotly_chart(groups_fig, key="mh_gqa", **PLOTLY)
@@ -420,8 +442,8 @@ def gqa_section(out, text: str) -> None:
         "through their queries."
     )
     st.plotly_chart(heads_fig, key="gqa_h", **PLOTLY)
-    if out is not None:
-        gqa_real_model(out, text)
+    if real_model:
+        gqa_real_model(text)
     state.sync_url()
 
 
@@ -456,9 +478,6 @@ def kv_cache_section() -> None:
 
 # --- the page --------------------------------------------------------------------------------
 encoder = uic.get_encoder()
-N_LAYERS, N_HEADS = (
-    (encoder.config.n_layers, encoder.config.n_heads) if encoder is not None else (6, 12)
-)
 st.title("Multi-head attention")
 st.markdown(
     "One attention head computes one weighting of the tokens. A transformer runs **N heads in "
@@ -473,17 +492,34 @@ if encoder is None:
 toy_section()
 
 st.header("The model at a glance: all heads")
+available = [s for s in hv.SOURCES if model_of(s) is not None]
+if available and st.session_state.get(hv.SOURCE.widget) not in available:
+    if st.session_state.get(hv.SOURCE.widget) != hv.SOURCE.default:
+        state.show_notices([up.ignored("source", "names a model that is not installed")])
+    st.session_state[hv.SOURCE.widget] = available[0]
+if len(available) > 1:
+    st.radio(
+        "Model",
+        available,
+        format_func=hv.SOURCES.get,
+        horizontal=True,
+        key=hv.SOURCE.widget,
+        persist_state="page",
+        help="The encoder reads the whole sentence at once; the decoder (trained here, causal) "
+        "sees only the tokens before each one, so its maps are 0 above the diagonal.",
+    )
+source = st.session_state.get(hv.SOURCE.widget, "encoder")
 text = uic.sentence_input("Sentence", hv.DEFAULT_TEXT, key=hv.TEXT.widget)
-out = uic.run_model(text) if (encoder is not None and text) else None
-if encoder is None:
+out = run_of(source, text) if (available and text) else None
+if not available:
     st.info(f"This section needs the pretrained model. {uic.INSTALL_HINT}")
 elif out is not None:
     if out.truncated:
-        st.info(f"The text was cut to the model's limit of {len(out.tokens)} word pieces.")
-    heads_section(out, text, N_LAYERS, N_HEADS)
-    same_head_section(out, N_LAYERS, N_HEADS)
-    predict_section(out, text)
-    stats_section(text)
+        st.info(f"The text was cut to the model's limit of {len(out.tokens)} tokens.")
+    heads_section(out, text, source)
+    same_head_section(out, source)
+    predict_section(out, text, source)
+    stats_section(text, source)
 
 st.header("Heads in real models")
 st.markdown(
@@ -499,6 +535,6 @@ st.dataframe(
     column_config={"attention": st.column_config.TextColumn(width="large")},
 )
 
-gqa_section(out, text)
+gqa_section(encoder is not None and bool(text), text)
 kv_cache_section()
 state.sync_url()

@@ -41,6 +41,7 @@ def fake_model(monkeypatch):
     encoder = SimpleNamespace(config=config, source_label="fake")
     monkeypatch.setattr(uic, "get_encoder", lambda: encoder)
     monkeypatch.setattr(uic, "run_model", fake_run)
+    monkeypatch.setattr(uic, "get_decoder", lambda: None)
     grouped = SimpleNamespace(run=lambda text: fake_run(text + " (grouped)"))
     monkeypatch.setattr(attn_jax, "grouped_query", lambda enc, k: grouped)
 
@@ -177,7 +178,8 @@ def test_gqa_on_the_model(fake_model):
 )
 def test_bad_query_params_fall_back_with_a_notice(fake_model, params):
     at = run_page(params)
-    assert at.warning, "a notice explains what was ignored"
+    dropped = any("dropped" in i.value for i in at.info)  # heads the model does not have
+    assert at.warning or dropped, "a notice explains what was ignored"
     shown = warnings(at)
     assert not any(bad in shown for bad in EVIL), shown  # the key is named, the value never
     pins = at.multiselect(key="mh_pins").value
@@ -190,6 +192,7 @@ def test_bad_query_params_fall_back_with_a_notice(fake_model, params):
 def test_toy_mode_still_teaches(monkeypatch):
     monkeypatch.setattr(uic, "get_encoder", lambda: None)
     monkeypatch.setattr(uic, "run_model", lambda text: None)
+    monkeypatch.setattr(uic, "get_decoder", lambda: None)
     at = run_page({"pins": "garbage"})
     assert any("Toy mode" in i.value for i in at.info)
     assert any("pip install --no-deps" in i.value for i in at.info)
@@ -208,3 +211,19 @@ def test_pins_survive_an_empty_sentence(fake_model):
     at.text_input(key="mh_text").input("Back again.").run()
     assert at.multiselect(key="mh_pins").value == [(3, 3), (4, 4)]
     assert qp(at, "pins") == "3.3,4.4" and qp(at, "text") == "Back again."
+
+
+def test_the_decoder_through_the_same_views():
+    if uic.get_decoder() is None or uic.get_encoder() is None:
+        pytest.skip("the decoder or the encoder is not installed")
+    at = run_page({"source": "decoder", "pins": "3.3,0.1", "view": "value-weighted"})
+    assert at.radio(key="mh_source").value == "decoder"
+    assert at.multiselect(key="mh_pins").value == [(3, 3), (0, 1)]
+    assert any("first token" in m.label for m in at.metric)  # its marker: the attention sink
+    at.radio(key="mh_view").set_value("rollout").run()
+    assert not at.exception and qp(at, "view") == "rollout" and qp(at, "source") == "decoder"
+    at.radio(key="mh_source").set_value("encoder").run()
+    assert not at.exception and qp(at, "source") is None
+    dropped = run_page({"source": "decoder", "pins": "5.11"})  # the decoder has 4 x 4 heads
+    assert any("dropped" in i.value for i in dropped.info)
+    assert all(la < 4 and he < 4 for la, he in dropped.multiselect(key="mh_pins").value)

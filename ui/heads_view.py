@@ -57,6 +57,15 @@ KV_CACHE = [
 PARAMS = [TEXT, TEXT2, PINS, VIEW, STAT, STATS_VIEW, SOURCE, GQA, KV, LAYER, *TOY, *KV_CACHE]
 
 
+def model_shape(model) -> tuple[int, int]:
+    """(layers, heads) of the encoder or the decoder (GPT-2 names its sizes n_layer, n_head)."""
+    cfg = model.config
+    return (
+        int(getattr(cfg, "n_layers", None) or cfg.n_layer),
+        int(getattr(cfg, "n_heads", None) or cfg.n_head),
+    )
+
+
 def pin_label(pin: tuple[int, int]) -> str:
     """(5, 11) -> 'L5 H11'."""
     return f"L{pin[0]} H{pin[1]}"

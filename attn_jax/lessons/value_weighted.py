@@ -71,10 +71,12 @@ def output_weights_of(model) -> np.ndarray:
     if hasattr(model, "output_weights"):
         return model.output_weights()
     cfg = model.config
+    n_layers = getattr(cfg, "n_layers", None) or cfg.n_layer  # encoder or GPT-2 names
+    n_heads = getattr(cfg, "n_heads", None) or cfg.n_head
     return np.stack(
         [
-            np.stack([model.head_weights(layer, head)["w_o"] for head in range(cfg.n_heads)])
-            for layer in range(cfg.n_layers)
+            np.stack([model.head_weights(layer, head)["w_o"] for head in range(n_heads)])
+            for layer in range(n_layers)
         ]
     )
 
