@@ -180,7 +180,12 @@ else:
     c1, c2, c3, c4 = st.columns(4)
     seed = int(c2.number_input("Seed for W_Q, W_K, W_V", 0, 9999, key="math_seed",
                                persist_state="page"))  # fmt: skip
-    causal = c3.toggle("Causal mask (no peeking ahead)", key="math_causal", persist_state="page")
+    causal = c3.toggle(
+        "Causal mask",
+        key="math_causal",
+        persist_state="page",
+        help="No peeking ahead: query i sees only keys 0 … i.",
+    )
     tau = float(c4.slider("Softmax temperature τ", 0.1, 4.0, step=0.1, key="math_tau",
                           persist_state="page"))  # fmt: skip
     if source == "random":
@@ -292,8 +297,12 @@ def cell_explorer(view: View) -> None:
                 "model's own weights, queries, keys and values for this head."
             )
         else:
-            m4.metric("max |ours − jax.nn.dot_product_attention|",
-                      f"{reference_difference(steps):.1e}")  # fmt: skip
+            m4.metric(
+                "max |ours − jax.nn|",
+                f"{reference_difference(steps):.1e}",
+                help="Largest difference between this page's output A·V and "
+                "jax.nn.dot_product_attention on the same Q, K, V, mask and scale.",
+            )
     with left:
         where = f"L{view.layer}·H{view.head}" if view.source == "model" else "softmax weights A"
         fig = clickable_heatmap(steps.weights, tokens, tokens, title=f"{where}: click a cell",

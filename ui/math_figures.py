@@ -188,7 +188,7 @@ def qk_view_figure(
         column_widths=[0.3, 0.3, 0.2, 0.2],
         horizontal_spacing=0.03,
         vertical_spacing=0.04,
-        subplot_titles=("q_i (top), k_j", "q_i ∘ k_j", "q_i · k_j × scale", "weight"),
+        subplot_titles=("q_i, k_j", "q_i∘k_j", "scaled q·k", "weight"),
     )
     heat = dict(colorscale=DIVERGING, showscale=False)
     qb, kb, pb = _bound(q), _bound(kk), _bound(prod)
