@@ -44,6 +44,17 @@ def _finite(matrix) -> np.ndarray:
     return np.where(np.isfinite(m), m, np.nan)
 
 
+def fast_figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from full property dicts, without Plotly's per-property validation (which
+    costs more than the rest of a small chart). Layout keys must be written out in full
+    (title={"text": …}, not title="…")."""
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def _title(text: str) -> dict:
+    return {"text": text}
+
+
 def heatmap(
     matrix,
     x_labels: Sequence[str] | None = None,
@@ -66,27 +77,32 @@ def heatmap(
     ys = safe_labels(y_labels) if y_labels is not None else [str(i) for i in range(rows)]
     if show_values is None:
         show_values = rows * cols <= MAX_VALUE_CELLS
-    fig = go.Figure(
-        go.Heatmap(
-            z=m,
-            x=xs,
-            y=ys,
-            zmin=zmin,
-            zmax=zmax,
-            colorscale=colorscale,
-            texttemplate=f"%{{z:{value_format}}}" if show_values else None,
-            hovertemplate=f"{y_title}: %{{y}}<br>{x_title}: %{{x}}<br>value: %{{z:.4f}}"
-            "<extra></extra>",
-        )
-    )
-    fig.update_yaxes(autorange="reversed", title=y_title, type="category", dtick=1)
-    fig.update_xaxes(title=x_title, type="category", tickangle=-60, dtick=1)
-    fig.update_layout(
-        title=title,
-        height=height or max(320, 28 * rows + 140),
-        margin=dict(l=10, r=10, t=50 if title else 20, b=10),
-    )
-    return fig
+    trace = {
+        "type": "heatmap",
+        "z": m,
+        "x": xs,
+        "y": ys,
+        "zmin": zmin,
+        "zmax": zmax,
+        "colorscale": colorscale,
+        "hovertemplate": f"{y_title}: %{{y}}<br>{x_title}: %{{x}}<br>value: %{{z:.4f}}"
+        "<extra></extra>",
+    }
+    if show_values:
+        trace["texttemplate"] = f"%{{z:{value_format}}}"
+    layout = {
+        "title": _title(title),
+        "height": height or max(320, 28 * rows + 140),
+        "margin": {"l": 10, "r": 10, "t": 50 if title else 20, "b": 10},
+        "yaxis": {
+            "autorange": "reversed",
+            "title": _title(y_title),
+            "type": "category",
+            "dtick": 1,
+        },
+        "xaxis": {"title": _title(x_title), "type": "category", "tickangle": -60, "dtick": 1},
+    }
+    return fast_figure([trace], layout)
 
 
 def weights_bar(weights, labels: Sequence[str], *, title: str = "", highlight: int | None = None):
@@ -94,22 +110,25 @@ def weights_bar(weights, labels: Sequence[str], *, title: str = "", highlight: i
     raw = np.asarray(weights, dtype=np.float64)
     w = np.nan_to_num(raw)  # a missing weight (NaN) is drawn as no bar, labelled "–"
     xs = safe_labels(labels)
-    colors = [ACCENT if i == highlight else ACCENT_SOFT for i in range(len(xs))]
-    fig = go.Figure(
-        go.Bar(
-            x=xs,
-            y=w,
-            marker_color=colors,
-            text=[f"{v:.2f}" if np.isfinite(v) else "–" for v in raw],
-            textposition="outside",
-            hovertemplate="key: %{x}<br>weight: %{y:.4f}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(type="category", tickangle=-60, dtick=1)
-    # fitted to the data (small weights still show), with room for the labels above the bars
-    fig.update_yaxes(title="attention weight", range=[0, max(0.05, float(w.max(initial=0))) * 1.2])
-    fig.update_layout(title=title, height=360, margin=dict(l=10, r=10, t=50, b=10))
-    return fig
+    bar = {
+        "type": "bar",
+        "x": xs,
+        "y": w,
+        "marker": {"color": [ACCENT if i == highlight else ACCENT_SOFT for i in range(len(xs))]},
+        "text": [f"{v:.2f}" if np.isfinite(v) else "–" for v in raw],
+        "textposition": "outside",
+        "hovertemplate": "key: %{x}<br>weight: %{y:.4f}<extra></extra>",
+    }
+    # the y axis is fitted to the data (small weights still show), with room for the labels
+    top = max(0.05, float(w.max(initial=0))) * 1.2
+    layout = {
+        "title": _title(title),
+        "height": 360,
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+        "xaxis": {"type": "category", "tickangle": -60, "dtick": 1},
+        "yaxis": {"title": _title("attention weight"), "range": [0, top]},
+    }
+    return fast_figure([bar], layout)
 
 
 GAP = 0.06  # space between a label column and the lines
@@ -134,47 +153,50 @@ def token_lines(
     t = len(labels)
     ys = np.arange(t)[::-1].astype(float)  # first token on top
     rows = range(t) if query is None else [query]
-    fig = go.Figure()
+    data = []
     for i in rows:
         for j in range(t):
             if w[i, j] < min_weight:
                 continue
-            fig.add_trace(
-                go.Scatter(
-                    y=[ys[i], ys[j]],
-                    mode="lines",
-                    line=dict(
-                        width=1 + 14 * w[i, j],
-                        color="rgba(108,63,197,%.2f)" % (0.15 + 0.8 * w[i, j]),
-                    ),
-                    x=[GAP, 1 - GAP],
-                    hovertext=f"{labels[i]} → {labels[j]}: {w[i, j]:.3f}",
-                    hoverinfo="text",
-                    showlegend=False,
-                )
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": [GAP, 1 - GAP],
+                    "y": [ys[i], ys[j]],
+                    "mode": "lines",
+                    "line": {
+                        "width": 1 + 14 * w[i, j],
+                        "color": "rgba(108,63,197,%.2f)" % (0.15 + 0.8 * w[i, j]),
+                    },
+                    "hovertext": f"{labels[i]} → {labels[j]}: {w[i, j]:.3f}",
+                    "hoverinfo": "text",
+                    "showlegend": False,
+                }
             )
     # queries end at x=0 with their labels to the left, keys start at x=1 with labels to the
     # right; lines run in between and never cross a label
     for x, anchor in ((0, "left"), (1, "right")):
         bold = [query] if (query is not None and x == 0) else []
-        fig.add_trace(
-            go.Scatter(
-                x=[x] * t,
-                y=ys,
-                mode="text",
-                text=[f"<b>{lab}</b>" if i in bold else lab for i, lab in enumerate(labels)],
-                textposition=f"middle {anchor}",
-                hoverinfo="skip",
-                showlegend=False,
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": [x] * t,
+                "y": ys,
+                "mode": "text",
+                "text": [f"<b>{lab}</b>" if i in bold else lab for i, lab in enumerate(labels)],
+                "textposition": f"middle {anchor}",
+                "hoverinfo": "skip",
+                "showlegend": False,
+            }
         )
-    fig.update_xaxes(visible=False, range=[-0.75, 1.75], fixedrange=True)
-    fig.update_yaxes(visible=False, range=[-1, t], fixedrange=True)
-    fig.update_layout(
-        title=title,
-        height=max(300, 26 * t + 80),
-        margin=dict(l=10, r=10, t=50 if title else 10, b=10),
-        plot_bgcolor="rgba(0,0,0,0)",
-        paper_bgcolor="rgba(0,0,0,0)",
-    )
+    layout = {
+        "title": _title(title),
+        "height": max(300, 26 * t + 80),
+        "margin": {"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": {"visible": False, "range": [-0.75, 1.75], "fixedrange": True},
+        "yaxis": {"visible": False, "range": [-1, t], "fixedrange": True},
+    }
+    fig = fast_figure(data, layout)
     return fig
