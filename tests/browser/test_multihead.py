@@ -111,3 +111,24 @@ def test_bad_link_values_are_named_not_shown(server, page):
     assert "evil" not in text and "Log in" not in text
     assert page.locator("a[href*='evil.example']").count() == 0
     assert checked_view(page) == "Raw weights"
+
+
+def test_the_model_switch_round_trips(server, page, browser):
+    try:
+        attn_jax.load_decoder()
+    except attn_jax.ModelNotFoundError:
+        pytest.skip("the decoder is not installed")
+    page.goto(f"{server.url}/multihead?source=decoder&pins=3.3")
+    page.locator(".st-key-mh_source").wait_for(timeout=120_000)
+    page.locator(".st-key-mh_mosaic .js-plotly-plot").wait_for(timeout=120_000)
+    wait_idle(page)
+    assert_clean(page)
+    dots = "() => document.querySelector('.st-key-mh_mosaic .js-plotly-plot')._fullData[1].x.length"
+    assert page.evaluate(dots) == 16  # the decoder: 4 layers x 4 heads
+    assert pinned(page) == ["L3 H3"]
+    page.screenshot(path="/tmp/attention-portal-multihead-decoder.png", full_page=False)
+    page.locator(".st-key-mh_source").get_by_text("Encoder", exact=False).click()
+    wait_idle(page)
+    assert_clean(page)
+    assert "source" not in query_of(page.url)
+    assert page.evaluate(dots) == 72
