@@ -16,7 +16,14 @@ from ui import state
 from ui import url_params as up
 from ui.cell_link import heatmap_picking_cell
 from ui.click_heatmap import clickable_heatmap
-from ui.components import get_encoder, page_setup, run_model, sentence_input
+from ui.components import (
+    get_decoder,
+    get_encoder,
+    page_setup,
+    run_decoder,
+    run_model,
+    sentence_input,
+)
 from ui.concept_content import EXAMPLE, MAX_CHARS
 from ui.figures import PLOTLY_CONFIG
 from ui.quiz import predict_then_reveal
@@ -26,6 +33,7 @@ SOURCES = {
     "model": "The real model",
     "random": "Random weights",
     "tiny": "Tiny example (checkable by hand)",
+    "decoder": "The decoder (causal)",
 }
 TABS = {"cell": "Cell, term by term", "qk": "Query · key view", "value": "Value side",
         "steps": "Every step"}  # fmt: skip
@@ -51,8 +59,9 @@ def _tau_param() -> up.Param:
     return dataclasses.replace(base, read=lambda raw: round(base.read(raw), 1))  # slider steps
 
 
-encoder = get_encoder()
-available = [s for s in SOURCES if s != "model" or encoder is not None]
+encoder, decoder = get_encoder(), get_decoder()
+trained = {"model": encoder, "decoder": decoder}  # the trained models that are installed
+available = [s for s in SOURCES if s not in trained or trained[s] is not None]
 PARAMS = [
     up.choice("source", available[0], available, state_key="math_source"),
     up.text("text", EXAMPLE, MAX_CHARS, state_key="math_text"),
@@ -92,10 +101,12 @@ class View(NamedTuple):
 
 
 @st.cache_data(max_entries=12, show_spinner="Computing every step …")
-def model_steps(text: str, layer: int, head: int):
-    """(tokens, AttentionSteps, max |steps − model| per quantity) for one head of the model."""
-    out = run_model(text)
-    steps = model_attention_steps(get_encoder(), text, layer, head, run=out)
+def model_steps(text: str, layer: int, head: int, source: str = "model"):
+    """(tokens, AttentionSteps, max |steps − model| per quantity) for one head of a trained
+    model: the encoder ("model") or the decoder ("decoder")."""
+    out, model = (run_decoder(text), get_decoder()) if source == "decoder" else (
+        run_model(text), get_encoder())  # fmt: skip
+    steps = model_attention_steps(model, text, layer, head, run=out)
     return list(out.tokens), steps, model_differences(steps, out, layer, head)
 
 
@@ -118,8 +129,8 @@ def toy_steps(n_tokens: int, d_model: int, d_k: int, seed: int, causal: bool, ta
 
 
 def load(view: View):
-    if view.source == "model":
-        return model_steps(view.text, view.layer, view.head)
+    if view.source in trained:
+        return model_steps(view.text, view.layer, view.head, view.source)
     if view.source == "random":
         args = (view.text, view.d_k, view.seed, view.causal, view.tau, encoder is not None)
         return random_steps(*args)
@@ -164,16 +175,40 @@ if encoder is None:
         icon=":material/warning:",
     )
 
+
+def head_picker(n_layers: int, n_heads: int) -> tuple[int, int]:
+    """Layer and head pickers within this model's sizes (a value past them falls back)."""
+    for key, n, default in (("layer", n_layers, 3), ("head", n_heads, 1)):
+        if st.session_state.get(f"math_{key}", default) >= n:
+            state.show_notices([up.ignored(key, f"is past this model's last {key}")])
+            st.session_state[f"math_{key}"] = min(default, n - 1)
+    c1, c2 = st.columns(2)
+    layer = c1.selectbox("Layer", range(n_layers), key="math_layer", persist_state="page")
+    head = c2.selectbox("Head", range(n_heads), key="math_head", persist_state="page")
+    return int(layer), int(head)
+
+
 if source == "model":
     text = sentence_input("Sentence", EXAMPLE, key="math_text") or EXAMPLE
-    c1, c2 = st.columns(2)
-    layer = c1.selectbox("Layer", range(N_LAYERS), key="math_layer", persist_state="page")
-    head = c2.selectbox("Head", range(N_HEADS), key="math_head", persist_state="page")
-    view = View("model", text, layer=int(layer), head=int(head), d_k=32)
+    layer, head = head_picker(N_LAYERS, N_HEADS)
+    view = View("model", text, layer=layer, head=head, d_k=32)
     st.info(
         f"**Mode: the real model.** all-MiniLM-L6-v2, layer {layer}, head {head}: X is the "
         f"hidden state entering layer {layer} (layer 0: the embeddings); W_Q, W_K, W_V, their "
         "biases and W_O are this head's trained weights (d_k = 32, no mask, τ = 1).",
+        icon=":material/model_training:",
+    )
+elif source == "decoder":
+    text = sentence_input("Sentence", EXAMPLE, key="math_text") or EXAMPLE
+    cfg = decoder.config
+    layer, head = head_picker(cfg.n_layer, cfg.n_head)
+    view = View("decoder", text, layer=layer, head=head, d_k=cfg.head_dim)
+    st.info(
+        f"**Mode: the decoder.** This project's GPT-2-layout decoder ({cfg.n_layer} layers × "
+        f"{cfg.n_head} heads), layer {layer}, head {head}: X is LN_1 of the residual stream "
+        f"entering layer {layer} (a pre-LayerNorm block); W_Q, W_K, W_V, their biases and W_O "
+        f"are this head's trained weights (d_k = {cfg.head_dim}, τ = 1), with its real causal "
+        "mask: a token sees only itself and the tokens before it.",
         icon=":material/model_training:",
     )
 else:
@@ -290,7 +325,7 @@ def cell_explorer(view: View) -> None:
         m2.metric("q_i · k_j", f"{cell.dot:.4f}")
         m3, m4 = st.columns(2)
         m3.metric("scaled score", f"{cell.scaled:.4f}" if cell.allowed[j] else "−∞ (masked)")
-        if view.source == "model":
+        if view.source in trained:
             m4.metric("max |steps − model|", f"{max(extra.values()):.1e}")
             st.caption(
                 "Recomputed here from X and the trained weights, then compared with the "
@@ -304,7 +339,7 @@ def cell_explorer(view: View) -> None:
                 "jax.nn.dot_product_attention on the same Q, K, V, mask and scale.",
             )
     with left:
-        where = f"L{view.layer}·H{view.head}" if view.source == "model" else "softmax weights A"
+        where = f"L{view.layer}·H{view.head}" if view.source in trained else "softmax weights A"
         fig = clickable_heatmap(steps.weights, tokens, tokens, title=f"{where}: click a cell",
                                 selected=(i, j))  # fmt: skip
         heatmap_picking_cell(fig, key="math_click", query_key="math_query", key_key="math_key")

@@ -208,3 +208,19 @@ def test_row_bars_fit_the_data():
     assert fig.layout.yaxis.range[1] == pytest.approx(0.05 * 1.18)
     assert fig.layout.title.text == "&lt;i&gt;x&lt;/i&gt;"
     assert mf.top_dimensions([0.1, -3.0, 2.0], 2) == [(1, -3.0), (2, 2.0)]
+
+
+@pytest.mark.skipif(components.get_decoder() is None, reason="no decoder checkpoint")
+def test_the_decoder_with_its_causal_mask():
+    text = "def add(a, b):\n    return a + b"
+    at = _open({"source": "decoder", "text": text, "layer": "1", "head": "2", "query": "6",
+                "key": "3"})  # fmt: skip
+    out = components.get_decoder().run(text)
+    assert float(_weight(at)) == pytest.approx(float(out.attentions[1, 2, 6, 3]), abs=1e-4)
+    assert float(_metrics(at)["max |steps − model|"]) <= 1e-5
+    assert any("Mode: the decoder" in i.value for i in at.info)
+    at.selectbox(key="math_key").set_value(8)  # after the query: masked
+    _run(at)
+    assert _weight(at) == "0.0000" and _metrics(at)["scaled score"] == "−∞ (masked)"
+    bad = _open({"source": "decoder", "layer": "5"})  # 4 layers
+    assert any("“layer”" in w.value for w in bad.warning)

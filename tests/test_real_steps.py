@@ -111,3 +111,16 @@ def test_decoder_layout_is_pre_layer_norm_and_causal():
     q = x @ w[:, 2:4] + model.params["layers"][0]["b_qkv"][2:4]
     np.testing.assert_allclose(steps.q, q, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(np.triu(steps.weights, 1), 0.0)
+
+
+def test_the_trained_decoder_pre_layer_norm_and_causal():
+    try:
+        decoder = attn_jax.load_decoder()
+    except attn_jax.ModelNotFoundError:
+        pytest.skip("no decoder checkpoint")
+    text = "def add(a, b):\n    return a + b  # add"
+    out = decoder.run(text)
+    for layer, head in [(0, 0), (decoder.config.n_layer - 1, decoder.config.n_head - 1)]:
+        steps = model_attention_steps(decoder, text, layer, head, run=out)
+        assert max(model_differences(steps, out, layer, head).values()) <= 1e-5
+        assert is_causal(decoder) and not steps.mask[0, 1:].any()
