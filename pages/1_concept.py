@@ -25,7 +25,7 @@ for col, (title, text) in zip(st.columns(3), CORE_IDEA, strict=True):
         st.write(text)
 
 st.header("RNN vs CNN vs self-attention")
-st.dataframe(architecture_table(), width="stretch")
+st.table(architecture_table())
 st.caption("n tokens, d model dimension, k kernel size (Vaswani et al. 2017, Table 1).")
 
 st.header("Worked example: what does “it” refer to?")

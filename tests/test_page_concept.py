@@ -41,7 +41,7 @@ def test_concept_live_example_finds_it_to_animal(concept):
     assert [c.key for c in charts(concept)] == [
         "illustrative", "main_row", "cf_a", "cf_b", "pattern_0_2", "pattern_3_1"
     ]  # fmt: skip
-    assert concept.dataframe[0] is not None  # RNN vs CNN vs self-attention
+    assert concept.table[0] is not None  # RNN vs CNN vs self-attention
     assert any("pronoun → antecedent" in m.value for m in concept.markdown)
     assert any("not why" in i.value for i in concept.info)
 

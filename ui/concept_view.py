@@ -61,7 +61,7 @@ def illustrative_figure():
     return figures.weights_bar(
         list(ILLUSTRATIVE_ROW.values()),
         list(ILLUSTRATIVE_ROW),
-        title="Illustrative: the row of “it” (course numbers, not measured)",
+        title="Illustrative row of “it”<br>(course numbers, not measured)",
         highlight=1,
     )
 

@@ -11,7 +11,7 @@ from tests.browser.test_pages import PAGES, assert_clean
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 390, "height": 844}
+PHONE = {"width": 390, "height": 2400}  # tall: the screenshot shows more of the page
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 
 
@@ -47,6 +47,7 @@ def test_every_page_fits_a_phone(server, browser, path):
 
 @pytest.mark.parametrize("path", ["", *PAGES.values()])
 def test_every_page_in_the_dark_theme(dark_server, page, path):
+    page.set_viewport_size({"width": 1400, "height": 2400})
     page.goto(f"{dark_server.url}/{path}")
     wait_idle(page)
     page.wait_for_timeout(500)
