@@ -76,3 +76,32 @@ def test_cold_start_deep_link_shows_the_sidebar_in_course_order(page, path):
         assert "8/30" in page.locator("[data-testid='stSidebar']").inner_text()
     finally:
         fresh.stop()
+
+
+def test_a_concept_view_round_trips_through_its_url(server, browser, page):
+    trophy = "The trophy didn't fit in the suitcase because it was too big."
+    page.goto(f"{server.url}/concept")
+    wait_idle(page)
+    box = page.get_by_label("Sentence", exact=True)
+    box.fill(trophy)
+    box.press("Enter")
+    wait_idle(page)
+    page.get_by_text("Pick layer and head").click()
+    wait_idle(page)
+    page.get_by_role("tab", name="Full heatmap").click()
+    wait_idle(page)
+    url = page.url
+    assert "mode=pick" in url and "chart=heatmap" in url and "text=" in url
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        other = fresh.new_page()
+        other.goto(url)
+        wait_idle(other)
+        assert other.get_by_label("Sentence", exact=True).input_value() == trophy
+        assert other.get_by_role("tab", selected=True).first.inner_text() == "Full heatmap"
+        assert other.get_by_role("radio", name="Pick layer and head").is_checked()
+        assert other.url == url
+        nav = other.locator(NAV_LINK, has_text="Math").first.get_attribute("href")
+        assert "text=The+trophy" in nav  # links to other pages carry the sentence
+    finally:
+        fresh.close()
