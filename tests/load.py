@@ -106,6 +106,7 @@ async def _open(page, url: str, name: str, report: Report, where: str, query: st
 
 async def _visitor(browser, url: str, n: int, report: Report, sweep: bool) -> None:
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
+    context.set_default_timeout(180_000)  # a cold server loads the models for the first visitor
     page = await context.new_page()
     page.on("pageerror", lambda exc: report.errors.append(f"visitor {n}: js error {exc}"))
     own = "?" + urllib.parse.urlencode({"text": text_for_bucket(n % len(BUCKET_WORDS))})
