@@ -139,3 +139,21 @@ def test_concept_predict_then_reveal():
     prev = [r for r in at.radio if r.key and r.key.startswith("concept_quiz_prev")]
     prev[0].set_value(prev[0].options.index(md_escape("layer 0, head 2"))).run()
     assert sum("Right" in s.value for s in at.success) == 2
+
+
+def test_concept_a_paste_past_the_limit_is_cut_with_a_notice():
+    at = page_test("concept").run()
+    at.text_input(key="concept_text").set_value("word " * 1000).run()  # 5,000 characters
+    assert not at.exception
+    assert len(at.text_input(key="concept_text").value) == 2000
+    assert any("5,000 characters" in i.value and "2,000" in i.value for i in at.info)
+
+
+def test_concept_second_sentence_survives_emptying_the_first():
+    at = page_test("concept").run()
+    mine = "The cup didn't fit in the bag because it was too small."
+    at.text_input(key="concept_text2").set_value(mine).run()
+    at.text_input(key="concept_text").set_value("").run()
+    assert any("empty" in i.value for i in at.info)
+    at.text_input(key="concept_text").set_value(EXAMPLE).run()
+    assert at.text_input(key="concept_text2").value == mine
