@@ -32,7 +32,7 @@ TEXTS = [
     "def f(x):\n    return x + 1\n\nprint(f(41))",
     "Café naïve 東京 🙂!",
     "x",
-    LONG * 4,  # about 200 tokens: the 256 bucket
+    LONG * 2,  # about 100 tokens: the last bucket of a 128-token context
 ]
 LONG_ROWS = 4
 N_VOCAB_SAMPLE = 256
