@@ -87,7 +87,7 @@ def test_clicking_a_cell_of_the_math_heatmap_opens_its_breakdown(server, page, m
 
 
 def test_clicking_a_concept_heatmap_cell_opens_the_math_page(server, page, model):
-    page.goto(f"{server.url}/concept")
+    page.goto(f"{server.url}/concept?chart=heatmap")  # the full heatmap of the head found
     wait_idle(page)
     click_cell(page, 10, 2)  # skips when the Concept page draws no clickable map
     page.wait_for_url(re.compile(r".*/math\?.*"), timeout=60_000)
