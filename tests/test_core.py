@@ -215,3 +215,14 @@ def test_window_equals_the_same_band_as_a_mask():
     np.testing.assert_allclose(
         causal, attention_weights(q, k, mask=band & np.tri(7, 9, dtype=bool))
     )
+
+
+def test_softmax_gradient_equals_jax_nn():
+    """The guard against a positive residual must not change the gradient (jnp.minimum's
+    gradient at its tie would halve the largest logit's)."""
+    rng = np.random.default_rng(3)
+    logits = jnp.asarray(rng.normal(size=(3, 7)) * 3, jnp.float32)
+    cot = jnp.asarray(rng.normal(size=(3, 7)), jnp.float32)
+    ours = jax.grad(lambda x: jnp.sum(masked_softmax(x) * cot))(logits)
+    ref = jax.grad(lambda x: jnp.sum(jax.nn.softmax(x) * cot))(logits)
+    np.testing.assert_allclose(ours, ref, atol=1e-6)

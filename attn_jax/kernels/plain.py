@@ -94,8 +94,11 @@ def masked_softmax(logits: jax.Array, mask=None) -> jax.Array:
     # A finite row max keeps ±inf logits from giving inf - inf: an overflowed +inf logit takes
     # the row, a row of -inf gives zeros. Clipping [..., 1] is cheap; clipping every logit is not.
     row_max = jnp.clip(row_max, _NEG, -_NEG)
-    # min(·, 0): with huge logits, a fused multiply-add can leave a positive residual here.
-    exp = jnp.exp(jnp.minimum(logits - row_max, 0.0))
+    # With huge logits a fused multiply-add can leave a positive residual here: cut it to 0.
+    # (jnp.where, not jnp.minimum: minimum's gradient at the tie x == 0, which is every row's
+    # max, is 1/2, and would halve the gradient of the largest logit.)
+    shifted = logits - row_max
+    exp = jnp.exp(jnp.where(shifted > 0.0, 0.0, shifted))
     if mask is not None:
         exp = jnp.where(mask, exp, 0.0)
     total = jnp.sum(exp, axis=-1, keepdims=True)
