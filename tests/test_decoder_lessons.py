@@ -30,8 +30,11 @@ def test_training_curves_read_the_shipped_log(dec, tmp_path):
     assert curves.loss[-1] < curves.loss[0]
     n_layer, n_head = dec.config.n_layer, dec.config.n_head
     assert curves.induction.shape == (len(curves.probe_steps), n_layer, n_head)
-    step = curves.phase_change(0.5)
-    assert step is not None and curves.best_induction()[-1] >= 0.5
+    best = curves.best_induction()
+    assert best.shape == curves.probe_steps.shape and np.all((best >= 0) & (best <= 1))
+    step = curves.phase_change(float(best.max()))  # the first probe at the best score
+    assert step == int(curves.probe_steps[np.argmax(best)])
+    assert curves.phase_change(1.01) is None
     assert dl.training_curves(tmp_path) is None
 
 

@@ -14,8 +14,9 @@ from attn_jax.lessons import explore
 from attn_jax.lessons.heads import head_stats
 from attn_jax.lessons.inputs import sentence_vectors
 from ui import figures
+from ui import url_params as up
 from ui.components import MAX_CHARS, clean_text
-from ui.heads_view import parse_view
+from ui.heads_view import PARAMS as MULTIHEAD_PARAMS
 
 ODD = [
     "",
@@ -89,7 +90,7 @@ def test_math_page_vectors_take_any_text(encoder, text):
 
 
 garbage = st.dictionaries(
-    st.sampled_from(["s", "s2", "pins", "stat", "view", "x", ""]),
+    st.sampled_from(["text", "text2", "pins", "stat", "view", "source", "x", ""]),
     st.one_of(st.text(max_size=3000), st.lists(st.text(max_size=50), max_size=4)),
 )
 
@@ -97,10 +98,12 @@ garbage = st.dictionaries(
 @FAST
 @given(params=garbage)
 def test_url_parsing_never_raises(params):
-    view = parse_view(params, 6, 12)
-    assert len(view.pins) <= 4  # an empty "pins" means none pinned
-    assert all(0 <= layer < 6 and 0 <= head < 12 for layer, head in view.pins)
-    assert view.text.strip() and len(view.text) <= 2000
+    parsed = up.parse(params, MULTIHEAD_PARAMS)
+    view = parsed.values
+    assert len(view["pins"]) <= 4  # an empty "pins" means none pinned
+    assert all(0 <= layer < 12 and 0 <= head < 16 for layer, head in view["pins"])
+    assert view["text"].strip() and len(view["text"]) <= 2000
+    assert all("](" not in n and "<" not in n for n in parsed.notices)
 
 
 @pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16])
