@@ -76,6 +76,12 @@ def induction(decoder) -> None:
         "**induction head** looks at the token that came *after* the current token's first "
         "occurrence, so the model can copy it (Olsson et al. 2022). The score: the mean weight "
         f"on that token. Here the strongest is L{layer}·H{head}, at {value:.2f}."
+        + (
+            ""
+            if value >= 0.5
+            else " That is far from an induction head (about 0.5 and up): this small model's "
+            "short training run has not formed one yet, so the stripe below is missing."
+        )
     )
     left, right = st.columns(2)
     with left:
@@ -99,12 +105,22 @@ def training(decoder) -> None:
         return
     st.subheader("How the induction heads formed in training")
     step = curves.phase_change(0.5)
-    when = f"around step {step}" if step is not None else "not within this run"
-    st.markdown(
+    ran = (
         f"The model was trained here for {curves.steps[-1]} steps ({curves.wall_s / 60:.0f} "
-        f"minutes on a 2-core CPU). Induction heads appear abruptly, {when}, while the loss "
-        "keeps falling smoothly: a “phase change” (Olsson et al. 2022)."
+        "minutes on a 2-core CPU). "
     )
+    if step is not None:
+        told = (
+            f"Its induction heads appeared abruptly, around step {step}, while the loss kept "
+            "falling smoothly: a “phase change” (Olsson et al. 2022)."
+        )
+    else:
+        told = (
+            f"In this short run no head reached an induction score of 0.5 (the best: "
+            f"{curves.best_induction().max():.2f}). In larger models trained longer, induction "
+            "heads appear abruptly, a “phase change” in the score below (Olsson et al. 2022)."
+        )
+    st.markdown(ran + told)
     st.plotly_chart(dfig.training_curves(curves), key="decoder_training", **PLOTLY)
 
 
