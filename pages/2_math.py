@@ -337,8 +337,8 @@ def cell_explorer(view: View) -> None:
                 f"{reference_difference(steps):.1e}",
                 help="Largest difference between this page's output A·V and "
                 "jax.nn.dot_product_attention on the same Q, K, V, mask and scale. 0.0e+00 "
-                "means they agree to the last bit of float32: on these small inputs both "
-                "round every product and sum the same way.",
+                "is no rounding of the display: the two results agree to the last bit of "
+                "float32 on these inputs.",
             )
     with left:
         where = f"L{view.layer}·H{view.head}" if view.source in trained else "softmax weights A"
