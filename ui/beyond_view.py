@@ -45,7 +45,7 @@ EXPLANATIONS = {
         "no heads, so every head of a layer shows the same map, and deep layers look blurred."
     ),
 }
-MAPS_CACHE_BYTES = 32 * 2**20  # a 256-piece text: 19 MB of value-weighted maps
+MAPS_CACHE_BYTES = 20 * 2**20  # a 256-piece text: 19 MB of value-weighted maps
 
 
 def view_param(state_key: str = "beyond_view") -> up.Param:

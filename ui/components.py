@@ -217,7 +217,7 @@ def sentence_input(label: str, default: str, key: str) -> str:
 # PNG export at 3x.
 PLOTLY = {"width": "stretch", "theme": "streamlit", "config": PLOTLY_CONFIG}
 
-RUN_CACHE_BYTES = 64 * 2**20  # one 256-piece text holds ~27 MB of maps, a short one ~0.5 MB
+RUN_CACHE_BYTES = 32 * 2**20  # one 256-piece text holds ~27 MB of maps, a short one ~0.5 MB
 
 
 @st.cache_resource
