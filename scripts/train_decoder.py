@@ -45,6 +45,7 @@ from attn_jax.models.gpt2_files import (
     gpt2_from_params,
     write_gpt2_checkpoint,
 )
+from attn_jax.models.layer_stack import stack_layers
 
 
 # --- config -------------------------------------------------------------------------------
@@ -65,6 +66,7 @@ class TrainConfig:
     beta2: float = 0.95
     grad_clip: float = 1.0
     synthetic_fraction: float = 0.3  # rows of a random span repeated (for induction heads)
+    synthetic_only_steps: int = 0  # a first phase on repeats alone (0: none)
     val_every: int = 100
     induction_every: int = 100
     induction_n: int = 50  # random span length of the induction probe
@@ -186,7 +188,7 @@ def init_params(cfg: DecoderConfig, key) -> dict:
         for _ in range(cfg.n_layer)
     ]
     wte, wpe = normal((cfg.vocab_size, d)), sinusoidal_positions(cfg.n_positions, d)
-    return {"wte": wte, "wpe": wpe, "ln_f": ln(), "layers": layers}
+    return {"wte": wte, "wpe": wpe, "ln_f": ln(), "layers": stack_layers(layers)}
 
 
 def loss_fn(params, x, y, cfg: DecoderConfig):
@@ -233,11 +235,15 @@ def synthetic_row(rng: np.random.Generator, tc: TrainConfig, eos: int) -> np.nda
     return np.concatenate([[eos], np.tile(span, reps)])[: tc.block_size + 1].astype(np.int32)
 
 
-def sample_batch(rng: np.random.Generator, data: np.ndarray, tc: TrainConfig, eos: int = 0):
-    """(x, y) [B,T]: random windows of the stream, some rows replaced by synthetic repeats."""
+def sample_batch(
+    rng: np.random.Generator, data: np.ndarray, tc: TrainConfig, eos: int = 0, step: int = 0
+):
+    """(x, y) [B,T]: random windows of the stream, some rows replaced by synthetic repeats
+    (every row during the first tc.synthetic_only_steps steps)."""
     starts = rng.integers(0, len(data) - tc.block_size - 1, size=tc.batch_size)
     rows = np.stack([data[s : s + tc.block_size + 1] for s in starts])  # [B,T+1]
-    for b in np.flatnonzero(rng.random(tc.batch_size) < tc.synthetic_fraction):
+    fraction = 1.0 if step < tc.synthetic_only_steps else tc.synthetic_fraction
+    for b in np.flatnonzero(rng.random(tc.batch_size) < fraction):
         rows[b] = synthetic_row(rng, tc, eos)
     return rows[:, :-1], rows[:, 1:]
 
@@ -295,7 +301,7 @@ def train(tc: TrainConfig, train_ids, val_ids, eos: int = 0, say=print, stop_aft
             say(f"step {step:5d}  best induction score {scores.max():.3f}")
         if step == last:
             break
-        x, y = sample_batch(rng, train_ids, tc, eos)
+        x, y = sample_batch(rng, train_ids, tc, eos, step)
         params, opt_state, loss = step_fn(params, opt_state, x, y)
         window.append(loss)
         if (step + 1) % tc.log_every == 0:

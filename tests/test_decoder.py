@@ -22,6 +22,7 @@ from attn_jax.models import gpt2_files
 from attn_jax.models.decoder import Decoder, DecoderOutput, causal_weights, load_decoder
 from attn_jax.models.files import ModelNotFoundError
 from attn_jax.models.kv_cache_decode import cache_bytes, decode_step, generate, prefill
+from attn_jax.models.layer_stack import layer_at
 
 REFERENCE = Path(__file__).parent / "data" / "decoder_reference.npz"
 SENTENCE = "The list.append method adds an item to the end of the list."
@@ -111,7 +112,7 @@ def test_output_fields(dec):
 def test_values_and_head_weights_reproduce_the_attention_output(dec):
     out = dec.run(SENTENCE)
     w = dec.head_weights(1, 2)
-    layer = dec.params["layers"][1]
+    layer = layer_at(dec.params["layers"], 1)
     x = out.hidden_states[1]  # input of block 1
     gain, bias = (np.asarray(a) for a in layer["ln_1"])
     a = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) * gain + bias

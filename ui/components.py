@@ -11,7 +11,7 @@ import jax
 import streamlit as st
 
 import attn_jax
-from attn_jax.memory import ByteBoundedCache, trim_heap, tune_malloc
+from attn_jax.memory import ByteBoundedCache, rss_mb, trim_heap, tune_malloc
 from ui import state
 from ui.concept_content import MAX_CHARS
 from ui.figures import PLOTLY_CONFIG
@@ -149,14 +149,31 @@ def sidebar() -> None:
                 st.text(error)
 
 
+# Past this resident size the trimmer also drops JAX's caches of traced and compiled
+# functions: the lessons compile per sentence length, and those caches never shrink on their
+# own. The models keep their compiled length buckets (held by the models, not by JAX).
+DROP_JIT_CACHES_MB = 540.0
+
+
+def relieve_memory(limit_mb: float = DROP_JIT_CACHES_MB) -> bool:
+    """Give freed heap back to the OS; over limit_mb, first drop JAX's function caches.
+
+    Returns True when the caches were dropped (functions compile again on next use)."""
+    dropped = rss_mb() > limit_mb
+    if dropped:
+        jax.clear_caches()
+    trim_heap()
+    return dropped
+
+
 @st.cache_resource
 def _heap_trimmer(period_s: float = 5.0) -> threading.Thread:
-    """One thread per server that gives freed heap (compiles, temporaries) back to the OS."""
+    """One thread per server that keeps memory in check (relieve_memory every period_s)."""
 
     def loop():
         while True:
             time.sleep(period_s)
-            trim_heap()
+            relieve_memory()
 
     thread = threading.Thread(target=loop, name="heap-trimmer", daemon=True)
     thread.start()

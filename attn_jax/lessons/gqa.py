@@ -18,6 +18,7 @@ import numpy as np
 
 from attn_jax.lessons.heads import js_divergence
 from attn_jax.models.encoder import Encoder
+from attn_jax.models.layer_stack import layer_at, stack_layers
 
 
 def _pool_heads(w, n_kv: int, head_dim: int):
@@ -57,7 +58,12 @@ def grouped_query(encoder: Encoder, n_kv_heads: int) -> Encoder:
     if n_kv_heads < 1 or cfg.n_heads % n_kv_heads:
         raise ValueError(f"n_kv_heads ({n_kv_heads}) must divide n_heads ({cfg.n_heads})")
     params = encoder._params
-    layers = [_pooled_layer(p, cfg.d_model, n_kv_heads, cfg.head_dim) for p in params["layers"]]
+    layers = stack_layers(
+        [
+            _pooled_layer(layer_at(params["layers"], i), cfg.d_model, n_kv_heads, cfg.head_dim)
+            for i in range(cfg.n_layers)
+        ]
+    )
     return Encoder(
         dataclasses.replace(cfg, n_kv_heads=n_kv_heads),
         params | {"layers": layers},

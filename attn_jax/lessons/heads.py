@@ -77,10 +77,25 @@ def head_stats(attn, tokens: Sequence[str]) -> dict[str, np.ndarray]:
     Returns:
       dict stat key -> array [...] (e.g. [L,N]), plus "norm_entropy" (entropy / ln T).
     """
+    attn = np.asarray(attn)
+    t = attn.shape[-1]
+    if attn.ndim < 2 or attn.shape[-2] != t or len(tokens) != t:
+        raise ValueError(f"attn must be [...,T,T] with T = len(tokens) = {len(tokens)}")
+    # a few maps at a time in float64: 72 maps of 256 tokens would be 38 MB per temporary
+    lead = attn.shape[:-2]
+    flat = attn.reshape(-1, t, t)
+    step = max(1, _CHUNK_CELLS // (t * t))
+    parts = [_stats_of(flat[i : i + step], tokens) for i in range(0, len(flat), step)]
+    return {k: np.concatenate([p[k] for p in parts]).reshape(lead) for k in parts[0]}
+
+
+_CHUNK_CELLS = 1 << 19  # attention cells per float64 chunk (4 MB)
+
+
+def _stats_of(attn: np.ndarray, tokens: Sequence[str]) -> dict[str, np.ndarray]:
+    """head_stats on [M,T,T] maps."""
     a = np.asarray(attn, dtype=np.float64)
     t = a.shape[-1]
-    if a.shape[-2] != t or len(tokens) != t:
-        raise ValueError(f"attn must be [...,T,T] with T = len(tokens) = {len(tokens)}")
     all_rows = np.ones(t, dtype=bool)
     pos = np.arange(t)
     key_mask = {

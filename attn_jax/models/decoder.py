@@ -35,6 +35,7 @@ from attn_jax.models.gpt2_files import (
     read_gpt2_weights,
     resolve_decoder_dir,
 )
+from attn_jax.models.layer_stack import layer_at
 
 __all__ = ["Decoder", "DecoderConfig", "DecoderOutput", "Prediction", "load_decoder"]
 
@@ -112,14 +113,15 @@ def forward(params, ids, cfg: DecoderConfig):
       logits [B,T,V]; weights [L,B,N,T,T]; q, k, v [L,B,T,N,H]; hidden [L+1,B,T,D]
       (the residual stream: embeddings, then each block's output, before ln_f).
     """
-    x = params["wte"][ids] + params["wpe"][: ids.shape[1]]  # [B,T,D]
-    hidden, atts, qs, ks, vs = [x], [], [], [], []
-    for layer in params["layers"]:
+    x0 = params["wte"][ids] + params["wpe"][: ids.shape[1]]  # [B,T,D]
+
+    def block(x, layer):
         x, weights, q, k, v = _block(x, layer, cfg)
-        for acc, a in ((hidden, x), (atts, weights), (qs, q), (ks, k), (vs, v)):
-            acc.append(a)
-    stack = jnp.stack
-    return unembed(x, params, cfg), stack(atts), stack(qs), stack(ks), stack(vs), stack(hidden)
+        return x, (x, weights, q, k, v)
+
+    # one compiled block, scanned over the stacked layers (not L unrolled copies)
+    x, (hidden, atts, qs, ks, vs) = jax.lax.scan(block, x0, params["layers"])
+    return unembed(x, params, cfg), atts, qs, ks, vs, jnp.concatenate([x0[None], hidden])
 
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
@@ -273,7 +275,8 @@ class Decoder:
 
     def head_weights(self, layer: int, head: int) -> dict[str, np.ndarray]:
         """One head's slices: w_q, w_k, w_v [D,H], b_q, b_k, b_v [H], w_o [H,D]."""
-        p, d, h = self.params["layers"][layer], self.config.n_embd, self.config.head_dim
+        p = layer_at(self.params["layers"], layer)
+        d, h = self.config.n_embd, self.config.head_dim
         cols = slice(head * h, (head + 1) * h)
         w, b = np.asarray(p["w_qkv"]), np.asarray(p["b_qkv"])
         out = {"w_o": np.asarray(p["w_o"])[cols]}

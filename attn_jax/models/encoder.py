@@ -29,6 +29,7 @@ from attn_jax.models.files import (
     resolve_source,
     word_embeddings,
 )
+from attn_jax.models.layer_stack import stack_layers
 
 __all__ = ["Encoder", "EncoderOutput", "ModelConfig", "ModelNotFoundError", "load_model"]
 
@@ -91,30 +92,34 @@ def _params(w: dict[str, np.ndarray], cfg: ModelConfig) -> dict:
     e, put = "embeddings.", jnp.asarray
 
     def gain_bias(name: str) -> tuple:
-        return put(w[name + "weight"]), put(w[name + "bias"])
+        return w[name + "weight"], w[name + "bias"]
 
-    def layer(i: int) -> dict:
+    def layer(i: int) -> dict:  # numpy: stacked on the host, then one copy to the device
         p = f"encoder.layer.{i}."
         qkv = [p + f"attention.self.{n}." for n in ("query", "key", "value")]
         return {
-            "w_qkv": put(np.concatenate([w[n + "weight"].T for n in qkv], axis=1)),  # [D,3D]
-            "b_qkv": put(np.concatenate([w[n + "bias"] for n in qkv])),
-            "w_o": put(w[p + "attention.output.dense.weight"].T),  # [D,D]
-            "b_o": put(w[p + "attention.output.dense.bias"]),
+            "w_qkv": np.concatenate([w[n + "weight"].T for n in qkv], axis=1),  # [D,3D]
+            "b_qkv": np.concatenate([w[n + "bias"] for n in qkv]),
+            "w_o": w[p + "attention.output.dense.weight"].T,  # [D,D]
+            "b_o": w[p + "attention.output.dense.bias"],
             "ln1": gain_bias(p + "attention.output.LayerNorm."),
-            "w_1": put(w[p + "intermediate.dense.weight"].T),  # [D,F]
-            "b_1": put(w[p + "intermediate.dense.bias"]),
-            "w_2": put(w[p + "output.dense.weight"].T),  # [F,D]
-            "b_2": put(w[p + "output.dense.bias"]),
+            "w_1": w[p + "intermediate.dense.weight"].T,  # [D,F]
+            "b_1": w[p + "intermediate.dense.bias"],
+            "w_2": w[p + "output.dense.weight"].T,  # [F,D]
+            "b_2": w[p + "output.dense.bias"],
             "ln2": gain_bias(p + "output.LayerNorm."),
         }
 
-    return {
-        "pos": put(w[e + "position_embeddings.weight"]),  # [P,D]
-        "type0": put(w[e + "token_type_embeddings.weight"][0]),  # [D]
-        "ln": gain_bias(e + "LayerNorm."),
-        "layers": [layer(i) for i in range(cfg.n_layers)],
-    }
+    stacked = stack_layers([layer(i) for i in range(cfg.n_layers)])  # [L,...] each
+    return jax.tree.map(
+        put,
+        {
+            "pos": w[e + "position_embeddings.weight"],  # [P,D]
+            "type0": w[e + "token_type_embeddings.weight"][0],  # [D]
+            "ln": gain_bias(e + "LayerNorm."),
+            "layers": stacked,
+        },
+    )
 
 
 def _layer_norm(x, gain_bias, eps: float):
@@ -150,15 +155,15 @@ def _forward(params, words, n_valid, cfg: ModelConfig):
     x = words + params["pos"][:p_len] + params["type0"]  # [P,D]
     x = _layer_norm(x, params["ln"], cfg.layer_norm_eps)
     key_mask = (jnp.arange(p_len) < n_valid)[None, None, None, :]  # [B,1,1,S] True = real
-    hidden, atts, qs, ks, vs = [x], [], [], [], []
-    for layer in params["layers"]:
+
+    def block(x, layer):
         x, weights, q, k, v = _layer(x, layer, key_mask, cfg)
-        hidden.append(x)
-        atts.append(weights)
-        qs.append(q.transpose(1, 0, 2))  # [N,P,H]
-        ks.append(k.transpose(1, 0, 2))  # [K,P,H]
-        vs.append(v.transpose(1, 0, 2))
-    return jnp.stack(atts), jnp.stack(qs), jnp.stack(ks), jnp.stack(hidden), jnp.stack(vs)
+        heads = (a.transpose(1, 0, 2) for a in (q, k, v))  # [N,P,H], [K,P,H], [K,P,H]
+        return x, (x, weights, *heads)
+
+    # one compiled block, scanned over the stacked layers (not L unrolled copies)
+    _, (hidden, atts, qs, ks, vs) = jax.lax.scan(block, x, params["layers"])
+    return atts, qs, ks, jnp.concatenate([x[None], hidden]), vs
 
 
 def _own_jit():
@@ -260,7 +265,8 @@ class Encoder:
         """W_O split by the head whose output it reads: [L,N,H,D] (rows n·H:(n+1)·H of W_O)."""
         cfg = self.config
         shape = (cfg.n_heads, cfg.head_dim, cfg.d_model)
-        return np.stack([np.asarray(p["w_o"]).reshape(shape) for p in self._params["layers"]])
+        w_o = np.asarray(self._params["layers"]["w_o"])  # [L,D,D]
+        return w_o.reshape(w_o.shape[0], *shape)
 
     def embed(self, text: str) -> tuple[list[str], np.ndarray]:
         """The embedding layer's output (after its LayerNorm): (tokens, x [T,D])."""

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from attn_jax.models.files import ModelNotFoundError
+from attn_jax.models.layer_stack import layer_at, n_layers, stack_layers
 
 FILES = ("config.json", "tokenizer.json", "model.safetensors")
 ENV_DIR = "ATTN_DECODER_DIR"
@@ -177,7 +178,7 @@ def params_from_gpt2(w: dict[str, np.ndarray]) -> dict:
         "wte": w["wte.weight"],
         "wpe": w["wpe.weight"],
         "ln_f": (w["ln_f.weight"], w["ln_f.bias"]),
-        "layers": [layer(i) for i in range(n_layer)],
+        "layers": stack_layers([layer(i) for i in range(n_layer)]),  # [L,...] each
     }
 
 
@@ -186,7 +187,8 @@ def gpt2_from_params(params: dict) -> dict[str, np.ndarray]:
     put = functools.partial(np.asarray, dtype=np.float32)
     out = {"wte.weight": put(params["wte"]), "wpe.weight": put(params["wpe"])}
     out["ln_f.weight"], out["ln_f.bias"] = map(put, params["ln_f"])
-    for i, layer in enumerate(params["layers"]):
+    for i in range(n_layers(params["layers"])):
+        layer = layer_at(params["layers"], i)
         for ours, theirs in _LAYER_NAMES.items():
             out[f"h.{i}.{theirs}"] = put(layer[ours])
         for ln in ("ln_1", "ln_2"):

@@ -19,6 +19,7 @@ import numpy as np
 from attn_jax.kernels.plain import attention_weights
 from attn_jax.models.decoder import block_rest, forward, layer_norm, split_qkv, unembed
 from attn_jax.models.gpt2_files import DecoderConfig
+from attn_jax.models.layer_stack import layer_at, n_layers
 
 
 class KVCache(NamedTuple):
@@ -66,7 +67,8 @@ def decode_step(params, cache: KVCache, token, cfg: DecoderConfig):
     pos = cache.length
     x = (params["wte"][token] + params["wpe"][pos])[None, None]  # [B=1,T=1,D]
     keys, values = cache.keys, cache.values
-    for i, p in enumerate(params["layers"]):
+    for i in range(n_layers(params["layers"])):
+        p = layer_at(params["layers"], i)
         q, k, v = split_qkv(layer_norm(x, p["ln_1"], cfg.layer_norm_epsilon), p, cfg)
         keys = jax.lax.dynamic_update_slice(keys, k[None, 0], (i, pos, 0, 0))  # [L,S,N,H]
         values = jax.lax.dynamic_update_slice(values, v[None, 0], (i, pos, 0, 0))
