@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import ATTN_SCALE, MAX_VALUE_CELLS, safe_labels
+from ui.figures import ATTN_SCALE, MAX_VALUE_CELLS, safe_labels, tick_every
 
 SCATTERGL_CELLS = 64 * 64  # past this many cells the click targets use WebGL (SVG gets slow)
 MINUS_INF = "−∞"
@@ -32,12 +32,15 @@ def _value_text(m: np.ndarray, decimals: int) -> np.ndarray:
 
 
 def _axis(labels: Sequence[str], n: int, title: str) -> dict:
-    """A numeric axis 0..n-1 with the tokens as tick labels (shapes stay in cell units)."""
+    """A numeric axis 0..n-1 with the tokens as tick labels (shapes stay in cell units);
+    past MAX_TICK_LABELS tokens every k-th one is labelled."""
+    shown = range(0, n, tick_every(n))
+    text = safe_labels(labels)
     return dict(
         title=title,
         tickmode="array",
-        tickvals=list(range(n)),
-        ticktext=safe_labels(labels),
+        tickvals=list(shown),
+        ticktext=[text[i] for i in shown],
         range=[-0.5, n - 0.5],
         showgrid=False,
         zeroline=False,

@@ -152,15 +152,21 @@ def sidebar() -> None:
 # Past this resident size the trimmer also drops JAX's caches of traced and compiled
 # functions: the lessons compile per sentence length, and those caches never shrink on their
 # own. The models keep their compiled length buckets (held by the models, not by JAX).
+# At most once a minute, so that a busy server does not spend its time compiling again.
 DROP_JIT_CACHES_MB = 540.0
+DROP_EVERY_S = 60.0
+_last_drop = [float("-inf")]
 
 
-def relieve_memory(limit_mb: float = DROP_JIT_CACHES_MB) -> bool:
-    """Give freed heap back to the OS; over limit_mb, first drop JAX's function caches.
+def relieve_memory(limit_mb: float = DROP_JIT_CACHES_MB, every_s: float = DROP_EVERY_S) -> bool:
+    """Give freed heap back to the OS; over limit_mb, first drop JAX's function caches (when
+    they were not dropped in the last every_s seconds).
 
     Returns True when the caches were dropped (functions compile again on next use)."""
-    dropped = rss_mb() > limit_mb
+    now = time.monotonic()
+    dropped = rss_mb() > limit_mb and now - _last_drop[0] >= every_s
     if dropped:
+        _last_drop[0] = now
         jax.clear_caches()
     trim_heap()
     return dropped

@@ -31,6 +31,14 @@ ACCENT_SOFT = "rgba(108,63,197,0.45)"
 # Every st.plotly_chart gets this: PNG export at 3x the on-screen size, no Plotly logo.
 PLOTLY_CONFIG = {"toImageButtonOptions": {"format": "png", "scale": 3}, "displaylogo": False}
 MAX_VALUE_CELLS = 100  # print numbers in cells only up to 10 x 10: beyond that they are unreadable
+# Token labels per axis: past this, every k-th one. More cannot be read, and the browser
+# measures every label it draws (256 of them on three axes took a Concept page ~25 s to draw).
+MAX_TICK_LABELS = 48
+
+
+def tick_every(n: int) -> int:
+    """Label every k-th of n tokens, so that at most MAX_TICK_LABELS labels are drawn."""
+    return max(1, -(-n // MAX_TICK_LABELS))
 
 
 def safe_labels(labels: Sequence[str]) -> list[str]:
@@ -98,9 +106,14 @@ def heatmap(
             "autorange": "reversed",
             "title": _title(y_title),
             "type": "category",
-            "dtick": 1,
+            "dtick": tick_every(rows),
         },
-        "xaxis": {"title": _title(x_title), "type": "category", "tickangle": -60, "dtick": 1},
+        "xaxis": {
+            "title": _title(x_title),
+            "type": "category",
+            "tickangle": -60,
+            "dtick": tick_every(cols),
+        },
     }
     return fast_figure([trace], layout)
 
@@ -115,7 +128,10 @@ def weights_bar(weights, labels: Sequence[str], *, title: str = "", highlight: i
         "x": xs,
         "y": w,
         "marker": {"color": [ACCENT if i == highlight else ACCENT_SOFT for i in range(len(xs))]},
-        "text": [f"{v:.2f}" if np.isfinite(v) else "–" for v in raw],
+        # the values over the bars while they can be read; the hover always has them
+        "text": [f"{v:.2f}" if np.isfinite(v) else "–" for v in raw]
+        if len(xs) <= MAX_TICK_LABELS
+        else None,
         "textposition": "outside",
         "hovertemplate": "key: %{x}<br>weight: %{y:.4f}<extra></extra>",
     }
@@ -125,7 +141,7 @@ def weights_bar(weights, labels: Sequence[str], *, title: str = "", highlight: i
         "title": _title(title),
         "height": 360,
         "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
-        "xaxis": {"type": "category", "tickangle": -60, "dtick": 1},
+        "xaxis": {"type": "category", "tickangle": -60, "dtick": tick_every(len(xs))},
         "yaxis": {"title": _title("attention weight"), "range": [0, top]},
     }
     return fast_figure([bar], layout)

@@ -42,10 +42,9 @@ def weight_metric(page) -> tuple[str, str]:
 
 def click_cell(page, i: int, j: int) -> None:
     """Click cell (i, j) of the first clickable heatmap on the page."""
-    charts = page.evaluate(_CLICKABLE)
-    if True not in charts:
-        pytest.skip("no clickable attention map on this page")
-    chart = charts.index(True)
+    # Plotly draws after the script has finished: wait for the map, fail if it never comes
+    page.wait_for_function(f"() => ({_CLICKABLE})().includes(true)", timeout=60_000)
+    chart = page.evaluate(_CLICKABLE).index(True)
     page.locator(".js-plotly-plot").nth(chart).scroll_into_view_if_needed()
     x, y = page.evaluate(_CELL_XY, [chart, i, j])
     page.mouse.move(x, y)
@@ -89,7 +88,7 @@ def test_clicking_a_cell_of_the_math_heatmap_opens_its_breakdown(server, page, m
 def test_clicking_a_concept_heatmap_cell_opens_the_math_page(server, page, model):
     page.goto(f"{server.url}/concept?chart=heatmap")  # the full heatmap of the head found
     wait_idle(page)
-    click_cell(page, 10, 2)  # skips when the Concept page draws no clickable map
+    click_cell(page, 10, 2)
     page.wait_for_url(re.compile(r".*/math\?.*"), timeout=60_000)
     wait_idle(page)
     assert_clean(page)

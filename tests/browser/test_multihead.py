@@ -21,6 +21,10 @@ _THUMB_XY = """([layer, head]) => {
   return [box.left + fl.xaxis._offset + fl.xaxis.l2p(dots.x[i]),
           box.top + fl.yaxis._offset + fl.yaxis.l2p(dots.y[i])];
 }"""
+_MOSAIC_DRAWN = """() => {
+  const el = document.querySelector('.st-key-mh_mosaic .js-plotly-plot');
+  return Boolean(el && el._fullLayout && el._fullData && el._fullData[1]);
+}"""
 VIEW_LABELS = {"raw": "Raw weights", "value-weighted": "Value-weighted", "rollout": "Rollout"}
 
 
@@ -70,6 +74,7 @@ def test_a_click_on_a_thumbnail_pins_its_head(server, page):
     page.goto(f"{server.url}/multihead?pins=5.11")
     wait_idle(page)
     page.locator(".st-key-mh_mosaic").scroll_into_view_if_needed()
+    page.wait_for_function(_MOSAIC_DRAWN, timeout=60_000)  # Plotly draws after the script ends
     x, y = page.evaluate(_THUMB_XY, [2, 4])
     page.mouse.move(x, y)
     page.wait_for_timeout(300)
