@@ -3,6 +3,7 @@ a click on a thumbnail pins its head, and the page fits a phone."""
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 
 import pytest
@@ -36,6 +37,16 @@ def model():
         pytest.skip("all-MiniLM-L6-v2 is not installed")
 
 
+def eventually(read, want, timeout_s: float = 30.0) -> bool:
+    """True once read() == want (the browser may still be drawing after the script ends)."""
+    deadline = time.monotonic() + timeout_s
+    while read() != want:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+    return True
+
+
 def query_of(url: str) -> dict[str, str]:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlparse(url).query))
 
@@ -58,14 +69,14 @@ def test_views_switch_and_round_trip_through_the_url(server, page, browser):
         page.locator(".st-key-mh_view").get_by_text(label, exact=True).click()
         wait_idle(page)
         assert_clean(page)
-        assert checked_view(page) == label
-        assert query_of(page.url).get("view", "raw") == view
+        assert eventually(lambda p=page: checked_view(p), label)
+        assert eventually(lambda p=page: query_of(p.url).get("view", "raw"), view)
         fresh = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         try:
             fresh.goto(page.url)
             wait_idle(fresh)
-            assert checked_view(fresh) == label
-            assert pinned(fresh) == ["L5 H11", "L0 H0"]
+            assert eventually(lambda p=fresh: checked_view(p), label)
+            assert eventually(lambda p=fresh: pinned(p), ["L5 H11", "L0 H0"])
         finally:
             fresh.context.close()
 
