@@ -48,6 +48,10 @@ def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
     return float("nan")
 
 
+# One model compile at a time in the process: compiling a length bucket briefly takes tens of
+# MB, and visitors who arrive together would otherwise add those peaks up.
+COMPILE_LOCK = threading.Lock()
+
 _M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # glibc's mallopt parameters (malloc.h)
 
 

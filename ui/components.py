@@ -66,9 +66,21 @@ def _load_encoder():
         encoder = attn_jax.load_model()
         encoder.warm_up((16, 32))  # compile the common lengths now, not on a visitor's click
         trim_heap()
+        _warm_in_background(encoder)
         return encoder, None
     except Exception as exc:  # any failure: the app keeps working in toy mode
         return None, f"{type(exc).__name__}: {exc}"
+
+
+def _warm_in_background(model) -> threading.Thread:
+    """Compile the model's other length buckets in a thread, one after another.
+
+    A visitor rarely waits for a compile then, and the compiles (tens of MB each while they
+    run) do not pile up on top of several visitors' pages; the compiled buckets are what a
+    server keeps anyway once its visitors have used every length."""
+    thread = threading.Thread(target=model.warm_up, name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def get_encoder():
@@ -82,6 +94,7 @@ def _load_decoder():
     try:
         decoder = attn_jax.load_decoder()
         trim_heap()
+        _warm_in_background(decoder)
         return decoder, None
     except Exception as exc:  # the app keeps working with the encoder alone
         return None, f"{type(exc).__name__}: {exc}"
@@ -153,7 +166,7 @@ def sidebar() -> None:
 # functions: the lessons compile per sentence length, and those caches never shrink on their
 # own. The models keep their compiled length buckets (held by the models, not by JAX).
 # At most once a minute, so that a busy server does not spend its time compiling again.
-DROP_JIT_CACHES_MB = 540.0
+DROP_JIT_CACHES_MB = 500.0
 DROP_EVERY_S = 60.0
 _last_drop = [float("-inf")]
 

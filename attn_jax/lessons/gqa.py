@@ -90,7 +90,13 @@ def sentence_embedding(hidden_states) -> np.ndarray:
 
 def compare(original, grouped, n_kv_heads: int) -> GQAComparison:
     """Compare two runs of the same text (EncoderOutput-like: attentions, hidden_states)."""
-    js = js_divergence(original.attentions, grouped.attentions).mean(axis=-1)  # [L,N]
+    # one layer at a time: float64 temporaries of [N,T,T], not [L,N,T,T]
+    js = np.stack(
+        [
+            js_divergence(a, b).mean(axis=-1)
+            for a, b in zip(original.attentions, grouped.attentions, strict=True)
+        ]
+    )  # [L,N]
     a, b = sentence_embedding(original.hidden_states), sentence_embedding(grouped.hidden_states)
     cosine = float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-30))
     return GQAComparison(int(n_kv_heads), js, float(js.mean()), cosine)

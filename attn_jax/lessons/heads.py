@@ -170,12 +170,15 @@ def head_js(a, b) -> float:
 
 def pairwise_js(attn) -> np.ndarray:
     """Mean-row JS divergence between every pair of heads: [L,N,T,T] -> [L·N, L·N]."""
-    a = np.asarray(attn, dtype=np.float64)
-    flat = a.reshape(-1, *a.shape[-2:])  # [L·N,T,T]
-    n = flat.shape[0]
+    a = np.asarray(attn)
+    flat = a.reshape(-1, *a.shape[-2:])  # [L·N,T,T], in its own dtype
+    n, t = flat.shape[0], flat.shape[-1]
+    step = max(1, _CHUNK_CELLS // (t * t))  # heads per float64 chunk
     dist = np.zeros((n, n))
-    for i in range(n):  # one head against all: [L·N,T,T] at a time keeps memory at O(L·N·T²)
-        dist[i] = js_divergence(flat[i][None], flat).mean(-1)
+    for i in range(n):  # one head against a few at a time: temporaries of ~4 MB
+        one = flat[i][None].astype(np.float64)
+        for j in range(0, n, step):
+            dist[i, j : j + step] = js_divergence(one, flat[j : j + step]).mean(-1)
     return 0.5 * (dist + dist.T)
 
 

@@ -22,11 +22,12 @@ def rollout(attentions) -> np.ndarray:
     Returns:
       [L,T,T] float64: entry l is the rollout up to and including layer l; rows sum to 1.
     """
-    a = np.asarray(attentions, dtype=np.float64)
+    a = np.asarray(attentions)
     if a.ndim != 4 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"attentions must be [L,N,T,T], got {a.shape}")
     n_layers, t = a.shape[0], a.shape[-1]
-    mixed = 0.5 * a.mean(axis=1) + 0.5 * np.eye(t)  # [L,T,T]
+    heads_mean = np.stack([layer.mean(axis=0, dtype=np.float64) for layer in a])  # [L,T,T]
+    mixed = 0.5 * heads_mean + 0.5 * np.eye(t)
     out = np.empty((n_layers, t, t))
     current = np.eye(t)
     for layer in range(n_layers):

@@ -99,8 +99,8 @@ def special_share(maps, tokens: Sequence[str], by: str | None = None):
       by: None for one number (mean over layers, heads and queries), "layer" for [L],
         "head" for [L,N].
     """
-    m = np.asarray(maps, dtype=np.float64)
-    on = m[..., special_columns(tokens)].sum(-1)  # [L,N,T]
+    cols = np.asarray(maps)[..., special_columns(tokens)]  # the few marker columns, then
+    on = cols.astype(np.float64).sum(-1)  # float64 [L,N,T] (not a float64 copy of the maps)
     if by == "head":
         return on.mean(-1)
     if by == "layer":

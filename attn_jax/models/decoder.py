@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from dataclasses import dataclass
 
 import jax
@@ -27,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from attn_jax.kernels.plain import attention_weights
+from attn_jax.memory import COMPILE_LOCK
 from attn_jax.models.gpt2_files import (
     BPETokenizer,
     DecoderConfig,
@@ -187,14 +187,13 @@ class Decoder:
         self.buckets = buckets_for(config.n_positions)
         self.max_tokens = self.buckets[-1]
         self._compiled: dict[tuple, object] = {}
-        self._lock = threading.Lock()
 
     def _executable(self, bucket: int, fn=_run_padded):
-        """fn's compiled pass for one bucket, compiled once (under a lock)."""
+        """fn's compiled pass for one bucket, compiled once (one compile at a time)."""
         key = (fn.__name__, bucket)
         exe = self._compiled.get(key)
         if exe is None:
-            with self._lock:
+            with COMPILE_LOCK:
                 exe = self._compiled.get(key)
                 if exe is None:
                     ids = jax.ShapeDtypeStruct((bucket,), jnp.int32)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from dataclasses import dataclass
 
 import jax
@@ -20,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from attn_jax.kernels.plain import attention_weights, repeat_kv
+from attn_jax.memory import COMPILE_LOCK
 from attn_jax.models.files import (
     WORD_EMBEDDINGS,
     ModelNotFoundError,
@@ -200,13 +200,12 @@ class Encoder:
         self._word_table = word_table  # [V,D] numpy, memory-mapped: gathered on the host
         self._tokenizer = tokenizer
         self._compiled: dict[int, object] = {}
-        self._lock = threading.Lock()
 
     def _executable(self, bucket: int):
-        """The bucket's compiled forward pass, compiled once (under a lock)."""
+        """The bucket's compiled forward pass, compiled once (one compile at a time)."""
         fn = self._compiled.get(bucket)
         if fn is None:
-            with self._lock:
+            with COMPILE_LOCK:
                 fn = self._compiled.get(bucket)
                 if fn is None:
                     words = jax.ShapeDtypeStruct((bucket, self.config.d_model), jnp.float32)

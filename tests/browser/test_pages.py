@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.browser.harness import Server, wait_idle
@@ -45,8 +47,10 @@ def test_every_page_from_the_sidebar(server, page):
         page.wait_for_url(f"**/{path}*")
         wait_idle(page)
         assert_clean(page)
-        if CHARTS_EXPECTED[name]:
-            page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first.wait_for()
+        # Plotly draws the charts after the script has finished, one after another
+        deadline = time.monotonic() + 60
+        while visible_charts(page) < CHARTS_EXPECTED[name] and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
         assert visible_charts(page) >= CHARTS_EXPECTED[name], name
 
 
