@@ -18,7 +18,6 @@ import numpy as np
 
 from attn_jax.lessons.heads import js_divergence
 from attn_jax.models.encoder import Encoder
-from attn_jax.models.layer_stack import layer_at, stack_layers
 
 
 def _pool_heads(w, n_kv: int, head_dim: int):
@@ -29,15 +28,15 @@ def _pool_heads(w, n_kv: int, head_dim: int):
     return grouped.mean(axis=-2).reshape(*w.shape[:-1], n_kv * head_dim)
 
 
-def _pooled_layer(layer: dict, d: int, n_kv: int, head_dim: int) -> dict:
-    """A layer's fused [D, N·H + 2·K·H] Q/K/V matrix with its K and V heads pooled."""
-    w, b = np.asarray(layer["w_qkv"]), np.asarray(layer["b_qkv"])
-    w_q, w_k, w_v = w[:, :d], w[:, d : 2 * d], w[:, 2 * d :]
-    b_q, b_k, b_v = b[:d], b[d : 2 * d], b[2 * d :]
+def _pooled_layers(layers: dict, d: int, n_kv: int, head_dim: int) -> dict:
+    """Stacked layers whose fused [L, D, N·H + 2·K·H] Q/K/V matrices have K and V pooled."""
+    w, b = np.asarray(layers["w_qkv"]), np.asarray(layers["b_qkv"])
+    w_q, w_k, w_v = w[..., :d], w[..., d : 2 * d], w[..., 2 * d :]
+    b_q, b_k, b_v = b[..., :d], b[..., d : 2 * d], b[..., 2 * d :]
     pool = [_pool_heads(m, n_kv, head_dim) for m in (w_k, w_v, b_k, b_v)]
-    return layer | {
-        "w_qkv": jnp.asarray(np.concatenate([w_q, pool[0], pool[1]], axis=1)),
-        "b_qkv": jnp.asarray(np.concatenate([b_q, pool[2], pool[3]])),
+    return layers | {
+        "w_qkv": jnp.asarray(np.concatenate([w_q, pool[0], pool[1]], axis=-1)),
+        "b_qkv": jnp.asarray(np.concatenate([b_q, pool[2], pool[3]], axis=-1)),
     }
 
 
@@ -58,12 +57,7 @@ def grouped_query(encoder: Encoder, n_kv_heads: int) -> Encoder:
     if n_kv_heads < 1 or cfg.n_heads % n_kv_heads:
         raise ValueError(f"n_kv_heads ({n_kv_heads}) must divide n_heads ({cfg.n_heads})")
     params = encoder._params
-    layers = stack_layers(
-        [
-            _pooled_layer(layer_at(params["layers"], i), cfg.d_model, n_kv_heads, cfg.head_dim)
-            for i in range(cfg.n_layers)
-        ]
-    )
+    layers = _pooled_layers(params["layers"], cfg.d_model, n_kv_heads, cfg.head_dim)
     return Encoder(
         dataclasses.replace(cfg, n_kv_heads=n_kv_heads),
         params | {"layers": layers},

@@ -84,12 +84,17 @@ def head_stats(attn, tokens: Sequence[str]) -> dict[str, np.ndarray]:
     # a few maps at a time in float64: 72 maps of 256 tokens would be 38 MB per temporary
     lead = attn.shape[:-2]
     flat = attn.reshape(-1, t, t)
-    step = max(1, _CHUNK_CELLS // (t * t))
+    step = _maps_per_chunk(t)
     parts = [_stats_of(flat[i : i + step], tokens) for i in range(0, len(flat), step)]
     return {k: np.concatenate([p[k] for p in parts]).reshape(lead) for k in parts[0]}
 
 
 _CHUNK_CELLS = 1 << 19  # attention cells per float64 chunk (4 MB)
+
+
+def _maps_per_chunk(t: int) -> int:
+    """How many [T,T] maps fit one float64 chunk (at least one)."""
+    return max(1, _CHUNK_CELLS // (t * t))
 
 
 def _stats_of(attn: np.ndarray, tokens: Sequence[str]) -> dict[str, np.ndarray]:
@@ -173,7 +178,7 @@ def pairwise_js(attn) -> np.ndarray:
     a = np.asarray(attn)
     flat = a.reshape(-1, *a.shape[-2:])  # [L·N,T,T], in its own dtype
     n, t = flat.shape[0], flat.shape[-1]
-    step = max(1, _CHUNK_CELLS // (t * t))  # heads per float64 chunk
+    step = _maps_per_chunk(t)
     dist = np.zeros((n, n))
     for i in range(n):  # one head against a few at a time: temporaries of ~4 MB
         one = flat[i][None].astype(np.float64)
