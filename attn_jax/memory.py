@@ -70,6 +70,33 @@ def tune_malloc(mmap_threshold: int = 1 << 20, arena_max: int = 2) -> bool:
     )
 
 
+_PR_SET_THP_DISABLE, _PR_GET_THP_DISABLE = 41, 42  # prctl options (linux/prctl.h)
+
+
+def disable_huge_pages() -> bool:
+    """Turn transparent huge pages off for this process (and the processes it starts).
+
+    With THP on ("always" on many Linux hosts, and requested by some libraries with
+    madvise), one touched byte makes a whole 2 MB page resident: a heap with freed holes, or
+    a 1-2 MB array in a mapping of its own, then counts up to 2 MB per page against the
+    server's memory. False where unavailable (not Linux, or an old kernel).
+    """
+    libc = _libc()
+    if libc is None or not hasattr(libc, "prctl"):
+        return False
+    return libc.prctl(_PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0
+
+
+def huge_pages_disabled() -> bool:
+    """Whether `disable_huge_pages` is in effect for this process."""
+    libc = _libc()
+    return bool(
+        libc is not None
+        and hasattr(libc, "prctl")
+        and libc.prctl(_PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1
+    )
+
+
 class ByteBoundedCache:
     """A thread-safe LRU cache whose entries together stay under `budget_bytes`.
 

@@ -55,6 +55,7 @@ class Report:
     errors: list[str] = field(default_factory=list)
     rss_mb: float = float("nan")  # settled: a few seconds after the last visitor left
     peak_mb: float = float("nan")  # the server's high-water mark
+    memory_detail: str = ""  # anonymous / file-backed / huge pages, once the visitors left
 
     def add(self, page: str, seconds: float) -> None:
         self.page_seconds.append(seconds)
@@ -150,6 +151,7 @@ async def _run(server: Server, sessions: int, sweep: bool) -> Report:
     await asyncio.sleep(SETTLE_S)  # let the server's heap trimmer run once
     report.rss_mb = server.rss_mb()
     report.peak_mb = server.rss_mb("VmHWM")
+    report.memory_detail = server.memory_detail()
     return report
 
 
@@ -185,7 +187,7 @@ def main() -> int:
     print(f"all pages: p50 {report.percentile(50):.2f} s, p95 {report.percentile(95):.2f} s")
     print(
         f"server memory: peak (VmHWM) {report.peak_mb:.0f} MB, resident once the visitors "
-        f"left {report.rss_mb:.0f} MB (limit 690 MB)"
+        f"left {report.rss_mb:.0f} MB (limit 690 MB); {report.memory_detail}"
     )
     print(f"wall time: {time.monotonic() - t0:.1f} s")
     return 1 if report.errors else 0

@@ -350,3 +350,19 @@ def test_shipped_model_has_induction_heads(dec):
     assert heads.previous_token_scores(dec).max() > 0.3
     sink = heads.sink_scores(dec, SENTENCE)
     assert sink.shape == scores.shape and np.all((sink >= 0) & (sink <= 1))
+
+
+def test_host_layer_reads_the_stacked_weights_in_place():
+    from attn_jax.models.layer_stack import host_layer, stack_layers
+
+    rng = np.random.default_rng(3)
+    per_layer = [{"w": rng.normal(size=(4, 6)), "ln": (rng.normal(size=6),) * 2} for _ in "abc"]
+    on_device = jax.tree.map(jnp.asarray, stack_layers(per_layer))
+    for i in range(3):
+        host, device = host_layer(on_device, i), layer_at(on_device, i)
+        for a, b in zip(jax.tree.leaves(host), jax.tree.leaves(device), strict=True):
+            assert isinstance(a, np.ndarray)
+            np.testing.assert_array_equal(a, np.asarray(b))
+        if jax.default_backend() == "cpu":  # a view of the stack, not a copy of the layer
+            assert np.shares_memory(host["w"], np.asarray(on_device["w"]))
+    np.testing.assert_array_equal(host_layer(per_layer, 1)["w"], per_layer[1]["w"])

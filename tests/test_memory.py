@@ -2,11 +2,17 @@
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from attn_jax.memory import ByteBoundedCache, rss_mb, trim_heap, tune_malloc
+from attn_jax.memory import (
+    ByteBoundedCache,
+    rss_mb,
+    trim_heap,
+    tune_malloc,
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,25 @@ def test_process_memory_helpers():
     assert rss_mb(field="VmHWM") >= rss_mb() * 0.5
     assert np.isnan(rss_mb(pid=999_999_999))
     assert isinstance(trim_heap(), bool) and isinstance(tune_malloc(), bool)
+
+
+def test_huge_pages_can_be_turned_off_for_a_process():
+    import subprocess
+    import sys
+
+    # in a child process (the setting lasts for the process and those it starts), which then
+    # starts one of its own
+    code = (
+        "import subprocess, sys; from attn_jax.memory import disable_huge_pages as d, "
+        "huge_pages_disabled as h; ok = d(); child = subprocess.run([sys.executable, '-c', "
+        "'from attn_jax.memory import huge_pages_disabled as h; print(h())'], "
+        "capture_output=True, text=True).stdout.strip(); print(ok, h(), child)"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    ).stdout.split()
+    assert out == (["True", "True", "True"] if sys.platform == "linux" else ["False"] * 3)
 
 
 def test_relieve_memory_drops_jax_caches_over_the_limit_at_most_once_per_period():

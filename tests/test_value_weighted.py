@@ -6,6 +6,7 @@ import pytest
 from attn_jax.lessons.value_weighted import (
     row_shares,
     special_share,
+    special_value_share,
     value_norms,
     value_weighted,
 )
@@ -45,6 +46,27 @@ def test_row_shares_and_special_share():
     by_layer = special_share(np.concatenate([maps, maps]), ["[CLS]", "a", "[SEP]"], by="layer")
     np.testing.assert_allclose(by_layer, [0.8, 0.8])
     assert special_share(maps, ["[CLS]", "a", "[SEP]"], by="head").shape == (1, 1)
+
+
+@pytest.mark.parametrize("n_kv", [3, 1])
+@pytest.mark.parametrize("by", [None, "layer", "head"])
+def test_special_value_share_equals_the_share_of_the_weighted_maps(n_kv, by):
+    attn, values, w_o = small_model(n_kv=n_kv)
+    attn[0, 1, 2] = 0.0  # an all-zero row counts as zero, as row_shares makes it
+    for tokens in (["[CLS]", "a", "b", "c", "[SEP]"], list("vwxyz")):  # markers, sink
+        want = special_share(row_shares(value_weighted(attn, values, w_o)), tokens, by=by)
+        got = special_value_share(attn, values, w_o, tokens, by=by)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    with pytest.raises(ValueError):
+        special_value_share(attn[:, :, :, :4], values, w_o, list("abcd"))
+
+
+def test_row_shares_in_place_keeps_one_array():
+    m = RNG.random((2, 3, 4, 4)).astype(np.float32)
+    want = row_shares(m)
+    got = row_shares(m, out=m)
+    assert got is m and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 def test_shapes_must_fit():

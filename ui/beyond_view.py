@@ -88,7 +88,7 @@ def _model_id(model) -> str:
 
 def _value_weighted(out, model) -> np.ndarray:
     norms = vw.value_weighted(out.attentions, out.values, vw.output_weights_of(model))
-    return vw.row_shares(norms).astype(np.float32, copy=False)  # [L,N,T,T]
+    return vw.row_shares(norms, out=norms)  # [L,N,T,T] float32, divided in place
 
 
 def maps_for_view(out, view: str, model) -> np.ndarray:
@@ -117,10 +117,11 @@ def special_survival(out, model, by: str = "layer") -> tuple[np.ndarray, np.ndar
     """Share of the attention weight on [CLS]/[SEP] (or the first token of a causal model),
     and the share left of it after value weighting: per layer [L] (by="layer") or per head
     [L,N] (by="head")."""
-    weighted = maps_for_view(out, "value-weighted", model)
     return (
         vw.special_share(out.attentions, out.tokens, by=by),
-        vw.special_share(weighted, out.tokens, by=by),
+        vw.special_value_share(
+            out.attentions, out.values, vw.output_weights_of(model), out.tokens, by=by
+        ),
     )
 
 

@@ -11,7 +11,13 @@ import jax
 import streamlit as st
 
 import attn_jax
-from attn_jax.memory import ByteBoundedCache, rss_mb, trim_heap, tune_malloc
+from attn_jax.memory import (
+    ByteBoundedCache,
+    disable_huge_pages,
+    rss_mb,
+    trim_heap,
+    tune_malloc,
+)
 from ui import state
 from ui.concept_content import MAX_CHARS
 from ui.figures import PLOTLY_CONFIG
@@ -57,6 +63,7 @@ CARRIED_KEYS = ("text",)
 TAKES_TEXT = {"pages/1_concept.py", "pages/2_math.py", "pages/3_multihead.py"}
 FAVICON = str(Path(__file__).parent / "assets" / "favicon.png")
 tune_malloc()  # on import, before the model and the first compiles allocate
+disable_huge_pages()
 
 
 @st.cache_resource(show_spinner="Loading all-MiniLM-L6-v2 …")
@@ -78,7 +85,15 @@ def _warm_in_background(model) -> threading.Thread:
     A visitor rarely waits for a compile then, and the compiles (tens of MB each while they
     run) do not pile up on top of several visitors' pages; the compiled buckets are what a
     server keeps anyway once its visitors have used every length."""
-    thread = threading.Thread(target=model.warm_up, name="warm-up", daemon=True)
+
+    def warm_up():
+        model.warm_up()
+        # The model holds its compiled buckets; JAX's own caches of their traces, lowered
+        # modules and executables (~40 MB for both models) are dropped.
+        jax.clear_caches()
+        trim_heap()
+
+    thread = threading.Thread(target=warm_up, name="warm-up", daemon=True)
     thread.start()
     return thread
 

@@ -1,7 +1,7 @@
 """One head of a trained model, step by step: the real X, W_Q, W_K, W_V, biases and W_O.
 
 Works for any model object with the fused layout both our models use (duck-typed):
-`layer_at(params["layers"], l)` holds w_qkv [D,3D] and b_qkv [3D] (columns Q | K | V, head n at
+`host_layer(params["layers"], l)` holds w_qkv [D,3D] and b_qkv [3D] (columns Q | K | V, head n at
 n·H:(n+1)·H inside each) and w_o [D,D] (rows of head n at n·H:(n+1)·H); `config.head_dim`;
 `run(text)` returns tokens, attentions [L,N,T,T], queries and keys [L,N,T,H] and
 hidden_states [L+1,T,D]. A pre-LayerNorm block (GPT-2: an "ln_1" in the layer) normalises
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from attn_jax.lessons.steps import AttentionSteps, attention_steps
-from attn_jax.models.layer_stack import layer_at
+from attn_jax.models.layer_stack import host_layer
 
 
 def model_params(model) -> dict:
@@ -29,7 +29,7 @@ def is_causal(model) -> bool:
 
 def head_slices(model, layer: int, head: int) -> dict[str, np.ndarray]:
     """One head's trained projections: w_q w_k w_v [D,H], b_q b_k b_v [H], w_o [H,D]."""
-    p = layer_at(model_params(model)["layers"], layer)
+    p = host_layer(model_params(model)["layers"], layer)
     w, b = np.asarray(p["w_qkv"], np.float32), np.asarray(p["b_qkv"], np.float32)
     d, h = w.shape[0], int(model.config.head_dim)
     if not 0 <= head < d // h:
@@ -50,7 +50,7 @@ def head_input(model, hidden: np.ndarray, layer: int) -> np.ndarray:
     """X entering the attention of `layer`: the residual stream, LayerNormed first in a
     pre-LN block (GPT-2's ln_1); hidden [T,D] -> x [T,D] float32."""
     x = np.asarray(hidden, np.float64)
-    p = layer_at(model_params(model)["layers"], layer)
+    p = host_layer(model_params(model)["layers"], layer)
     if "ln_1" in p:
         gain, bias = (np.asarray(a, np.float64) for a in p["ln_1"])
         mean = x.mean(axis=-1, keepdims=True)

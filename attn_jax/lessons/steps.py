@@ -36,7 +36,9 @@ class AttentionSteps:
     projected: np.ndarray | None = None  # [T,D] = output·W_O[head rows]: the head's share
 
 
-_T_BUCKETS = (16, 32, 64, 128, 256)  # padded lengths: a new T inside a bucket reuses a compile
+# Every length up to 256 pads to 256: one compile serves every sentence (a 256 × 256 single
+# head takes ~6 ms here; each further length bucket would hold ~3 MB of compiled code).
+_T_BUCKETS = (256,)
 _H_BUCKETS = (8, 64, 128, 256)  # padded head (and small model) dims: d_k 2..64 -> 2 compiles
 
 

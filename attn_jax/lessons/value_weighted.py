@@ -28,14 +28,11 @@ def value_norms(values, w_o) -> np.ndarray:
     n_heads, n_kv = w.shape[1], v.shape[1]
     if v.shape[0] != w.shape[0] or v.shape[-1] != w.shape[2] or n_heads % n_kv:
         raise ValueError(f"values {v.shape} do not fit w_o {w.shape} ([L,K,T,H], [L,N,H,D])")
-    v = np.repeat(v, n_heads // n_kv, axis=1)  # [L,N,T,H]
-    # one layer at a time: [N,T,D] temporaries instead of [L,N,T,D]
-    return np.stack(
-        [
-            np.linalg.norm(np.einsum("NTH,NHD->NTD", vl, wl), axis=-1)
-            for vl, wl in zip(v, w, strict=True)
-        ]
-    )
+    # ‖v·W‖² = v·(W·Wᵀ)·vᵀ: an [H,H] Gram matrix per head, no [T,D] products (H << D)
+    gram = np.einsum("LNHD,LNGD->LNHG", w, w)  # [L,N,H,H]
+    v = v[:, np.arange(n_heads) // (n_heads // n_kv)]  # [L,N,T,H]: each head's K/V head
+    squared = np.einsum("LNTH,LNHG,LNTG->LNT", v, gram, v, optimize=True)
+    return np.sqrt(np.maximum(squared, 0.0))
 
 
 def value_weighted(attentions, values, w_o) -> np.ndarray:
@@ -58,12 +55,17 @@ def value_weighted(attentions, values, w_o) -> np.ndarray:
     return a * norms[:, :, None, :].astype(a.dtype)
 
 
-def row_shares(matrix) -> np.ndarray:
-    """Each row divided by its sum (an all-zero row stays zero): norms -> shares of a row."""
+def row_shares(matrix, out: np.ndarray | None = None) -> np.ndarray:
+    """Each row divided by its sum (an all-zero row stays zero): norms -> shares of a row.
+
+    Args:
+      out: where to write the shares (may be `matrix` itself, to divide in place and keep one
+        copy of a large stack of maps).
+    """
     m = np.asarray(matrix)
     m = m.astype(np.result_type(m.dtype, np.float32), copy=False)
     total = m.sum(axis=-1, keepdims=True)
-    return m / np.where(total > 0, total, 1.0)
+    return np.divide(m, np.where(total > 0, total, 1.0).astype(m.dtype), out=out)
 
 
 def output_weights_of(model) -> np.ndarray:
@@ -90,6 +92,33 @@ def special_columns(tokens: Sequence[str]) -> np.ndarray:
     return cols
 
 
+def _reduce(on: np.ndarray, by: str | None):
+    """[L,N,T] per-row shares -> one number, [L] (by="layer") or [L,N] (by="head")."""
+    if by == "head":
+        return on.mean(-1)
+    if by == "layer":
+        return on.reshape(on.shape[0], -1).mean(-1)
+    return float(on.mean())
+
+
+def special_value_share(attentions, values, w_o, tokens: Sequence[str], by: str | None = None):
+    """`special_share` of the value-weighted maps (`row_shares(value_weighted(...))`),
+    computed without them: each row's weighted sum on the marker columns over its weighted
+    sum on all columns, as matrix-vector products (no [L,N,T,S] array is made).
+
+    Args: as `value_weighted` (attentions [L,N,T,S], values [L,K,S,H], w_o [L,N,H,D]), then
+      tokens and `by` as `special_share`.
+    """
+    a = np.asarray(attentions)
+    norms = value_norms(values, w_o)  # float64 [L,N,S]
+    if norms.shape != a.shape[:2] + a.shape[-1:]:
+        raise ValueError(f"attentions {a.shape} do not fit values/w_o ({norms.shape})")
+    cols = special_columns(tokens)
+    total = np.matmul(a, norms.astype(a.dtype)[..., None])[..., 0].astype(np.float64)  # [L,N,T]
+    on = np.matmul(a[..., cols].astype(np.float64), norms[..., cols, None])[..., 0]
+    return _reduce(np.divide(on, total, out=np.zeros_like(on), where=total > 0), by)
+
+
 def special_share(maps, tokens: Sequence[str], by: str | None = None):
     """Mean share of a row on the marker tokens (`special_columns`).
 
@@ -101,8 +130,4 @@ def special_share(maps, tokens: Sequence[str], by: str | None = None):
     """
     cols = np.asarray(maps)[..., special_columns(tokens)]  # the few marker columns, then
     on = cols.astype(np.float64).sum(-1)  # float64 [L,N,T] (not a float64 copy of the maps)
-    if by == "head":
-        return on.mean(-1)
-    if by == "layer":
-        return on.reshape(on.shape[0], -1).mean(-1)
-    return float(on.mean())
+    return _reduce(on, by)

@@ -35,7 +35,7 @@ from attn_jax.models.gpt2_files import (
     read_gpt2_weights,
     resolve_decoder_dir,
 )
-from attn_jax.models.layer_stack import layer_at
+from attn_jax.models.layer_stack import host_layer
 
 __all__ = ["Decoder", "DecoderConfig", "DecoderOutput", "Prediction", "load_decoder"]
 
@@ -274,7 +274,7 @@ class Decoder:
 
     def head_weights(self, layer: int, head: int) -> dict[str, np.ndarray]:
         """One head's slices: w_q, w_k, w_v [D,H], b_q, b_k, b_v [H], w_o [H,D]."""
-        p = layer_at(self.params["layers"], layer)
+        p = host_layer(self.params["layers"], layer)
         d, h = self.config.n_embd, self.config.head_dim
         cols = slice(head * h, (head + 1) * h)
         w, b = np.asarray(p["w_qkv"]), np.asarray(p["b_qkv"])

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from attn_jax.models.files import ModelNotFoundError
-from attn_jax.models.layer_stack import layer_at, n_layers, stack_layers
+from attn_jax.models.layer_stack import host_layer, n_layers, stack_layers
 
 FILES = ("config.json", "tokenizer.json", "model.safetensors")
 ENV_DIR = "ATTN_DECODER_DIR"
@@ -188,7 +188,7 @@ def gpt2_from_params(params: dict) -> dict[str, np.ndarray]:
     out = {"wte.weight": put(params["wte"]), "wpe.weight": put(params["wpe"])}
     out["ln_f.weight"], out["ln_f.bias"] = map(put, params["ln_f"])
     for i in range(n_layers(params["layers"])):
-        layer = layer_at(params["layers"], i)
+        layer = host_layer(params["layers"], i)
         for ours, theirs in _LAYER_NAMES.items():
             out[f"h.{i}.{theirs}"] = put(layer[ours])
         for ln in ("ln_1", "ln_2"):

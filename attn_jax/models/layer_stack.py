@@ -29,6 +29,24 @@ def layer_at(layers, i: int) -> dict:
     return jax.tree.map(lambda a: a[i], layers)
 
 
+def _host_row(a, i: int) -> np.ndarray:
+    if isinstance(a, np.ndarray):
+        return a[i]
+    if all(d.platform == "cpu" for d in a.devices()):
+        return np.asarray(a)[i]  # a view of the device buffer: no copy, nothing compiled
+    return np.asarray(a[i])  # an accelerator: copy layer i only
+
+
+def host_layer(layers, i: int) -> dict:
+    """Layer i's weights as read-only numpy arrays, for reading on the host (lessons).
+
+    Unlike `layer_at`, which slices on the device (a copy of the layer, and a small compiled
+    slice per shape), this reads the stacked CPU buffers in place."""
+    if isinstance(layers, list | tuple):
+        return jax.tree.map(np.asarray, layers[i])
+    return jax.tree.map(lambda a: _host_row(a, i), layers)
+
+
 def n_layers(layers) -> int:
     """How many layers a stack (or a list) holds."""
     if isinstance(layers, list | tuple):

@@ -74,6 +74,24 @@ class Server:
         """Resident memory of the server process in MB: "VmRSS" now, "VmHWM" the peak."""
         return rss_mb(self.proc.pid, field)
 
+    def memory_detail(self) -> str:
+        """Where the server's resident memory is (anonymous, file-backed, in huge pages) and
+        the host's transparent-huge-page mode: what a memory figure depends on."""
+        parts = [f"{f} {self.rss_mb(f):.0f} MB" for f in ("RssAnon", "RssFile")]
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{self.proc.pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("AnonHugePages:"):
+                    parts.append(f"AnonHugePages {int(line.split()[1]) / 1024:.0f} MB")
+        with contextlib.suppress(OSError):
+            mode = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text().strip()
+            parts.append(f"THP {mode}")
+        with contextlib.suppress(OSError):
+            info = Path("/proc/cpuinfo").read_text()
+            model = next((ln.split(":", 1)[1].strip() for ln in info.splitlines()
+                          if ln.startswith("model name")), "?")  # fmt: skip
+            parts.append(f"CPU {model}{' (AVX-512)' if 'avx512f' in info else ''}")
+        return ", ".join(parts)
+
     def stop(self) -> None:
         self.proc.terminate()
         try:

@@ -14,7 +14,8 @@ def _line(name: str, report) -> str:
     return (
         f"\n{name}: {len(report.page_seconds)} page loads, errors {len(report.errors)}, "
         f"p50 {report.percentile(50):.2f} s, p95 {report.percentile(95):.2f} s, "
-        f"server memory {report.rss_mb:.0f} MB (peak {report.peak_mb:.0f} MB)"
+        f"server memory {report.rss_mb:.0f} MB (peak {report.peak_mb:.0f} MB; "
+        f"{report.memory_detail})"
     )
 
 
