@@ -117,12 +117,13 @@ def special_survival(out, model, by: str = "layer") -> tuple[np.ndarray, np.ndar
     """Share of the attention weight on [CLS]/[SEP] (or the first token of a causal model),
     and the share left of it after value weighting: per layer [L] (by="layer") or per head
     [L,N] (by="head")."""
-    return (
-        vw.special_share(out.attentions, out.tokens, by=by),
-        vw.special_value_share(
-            out.attentions, out.values, vw.output_weights_of(model), out.tokens, by=by
-        ),
+    raw = vw.special_share(out.attentions, out.tokens, by=by)
+    if getattr(out, "values", None) is None:  # no value vectors: the raw weights (as maps_for_view)
+        return raw, raw
+    weighted = vw.special_value_share(
+        out.attentions, out.values, vw.output_weights_of(model), out.tokens, by=by
     )
+    return raw, weighted
 
 
 def marker_name(tokens) -> str:

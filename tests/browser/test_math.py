@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
 
 import pytest
@@ -40,10 +41,29 @@ def weight_metric(page) -> tuple[str, str]:
     return label, metric.locator("[data-testid='stMetricValue']").inner_text().strip()
 
 
+_DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')].map(
+  (el) => !!(el._fullLayout && el.querySelector('.main-svg')))"""
+
+
+def _settled_charts(page, timeout_s: float = 60.0) -> None:
+    """Wait until every Plotly chart on the page is drawn and no new one comes for a second:
+    a chart drawn above another moves it, and a click aimed before that lands elsewhere."""
+    deadline, last, steady = time.monotonic() + timeout_s, None, 0
+    while time.monotonic() < deadline:
+        drawn = page.evaluate(_DRAWN)
+        steady = steady + 1 if drawn and all(drawn) and drawn == last else 0
+        if steady >= 4:
+            return
+        last = drawn
+        page.wait_for_timeout(250)
+    raise TimeoutError(f"the page's charts did not settle: drawn {last}")
+
+
 def click_cell(page, i: int, j: int) -> None:
     """Click cell (i, j) of the first clickable heatmap on the page."""
     # Plotly draws after the script has finished: wait for the map, fail if it never comes
     page.wait_for_function(f"() => ({_CLICKABLE})().includes(true)", timeout=60_000)
+    _settled_charts(page)
     chart = page.evaluate(_CLICKABLE).index(True)
     page.locator(".js-plotly-plot").nth(chart).scroll_into_view_if_needed()
     x, y = page.evaluate(_CELL_XY, [chart, i, j])
