@@ -87,6 +87,40 @@ def disable_huge_pages() -> bool:
     return libc.prctl(_PR_SET_THP_DISABLE, 1, 0, 0, 0) == 0
 
 
+def drop_cached_libraries(suffixes=(".so",), folder: str = "site-packages") -> int:  # .so, .so.N
+    """Ask the kernel to drop the page cache of the shared libraries this process maps.
+
+    A library that pip has just written sits whole in the page cache, and every page fault
+    in it then maps its cached neighbours too (fault-around): the process's resident memory
+    grows by file pages it never needed (measured: about 55 MB more after two pages on a
+    fresh install). Pages already mapped stay; the rest come back from disk when used.
+    Returns how many files were advised (0 where unavailable)."""
+    import os
+
+    if not hasattr(os, "posix_fadvise"):
+        return 0
+    try:
+        lines = Path("/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return 0
+    paths = {ln.split(maxsplit=5)[5] for ln in lines if len(ln.split(maxsplit=5)) == 6}
+    done = 0
+    names = (p for p in paths if folder in p)
+    for path in sorted(p for p in names if any(s in Path(p).name for s in suffixes)):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            done += 1
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return done
+
+
 def huge_pages_disabled() -> bool:
     """Whether `disable_huge_pages` is in effect for this process."""
     libc = _libc()

@@ -117,3 +117,15 @@ def test_relieve_memory_drops_jax_caches_over_the_limit_at_most_once_per_period(
     assert double._cache_size() == 1
     assert not components.relieve_memory(limit_mb=1e9, every_s=0.0)  # under the limit
     assert float(double(jnp.ones(3))[0]) == 2.0
+
+
+def test_the_page_cache_of_mapped_libraries_can_be_dropped():
+    import sys
+
+    from attn_jax.memory import drop_cached_libraries
+
+    advised = drop_cached_libraries()
+    assert isinstance(advised, int) and advised >= 0
+    if sys.platform == "linux":  # numpy's and jaxlib's extension modules are mapped here
+        assert advised > 0
+    assert drop_cached_libraries(suffixes=(".no-such-suffix",)) == 0

@@ -14,6 +14,7 @@ import attn_jax
 from attn_jax.memory import (
     ByteBoundedCache,
     disable_huge_pages,
+    drop_cached_libraries,
     rss_mb,
     trim_heap,
     tune_malloc,
@@ -64,6 +65,7 @@ TAKES_TEXT = {"pages/1_concept.py", "pages/2_math.py", "pages/3_multihead.py"}
 FAVICON = str(Path(__file__).parent / "assets" / "favicon.png")
 tune_malloc()  # on import, before the model and the first compiles allocate
 disable_huge_pages()
+drop_cached_libraries()
 
 
 @st.cache_resource(show_spinner="Loading all-MiniLM-L6-v2 …")
