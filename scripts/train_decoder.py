@@ -7,7 +7,9 @@ manual's sections as text) and the docstrings of the stdlib's modules, classes a
 (tests and idlelib left out). Every 20th document is held out for validation.
 
 A fraction of the training rows are synthetic: a random token span repeated until the row is
-full, so the model meets many "… A B … A → B" repeats and induction heads form early.
+full, so the model meets many "… A B … A → B" repeats, and every step adds a batch of short
+rows of such repeats (the time for an induction head to form grows with the context it learns
+in). W_Q and W_K start wider than GPT-2's 0.02, so that the attention does not stay flat.
 
 Writes config.json, model.safetensors, tokenizer.json (Hugging Face GPT-2 layout) and
 training_log.json (losses, held-out loss, per-head induction scores every INDUCTION_EVERY
@@ -57,8 +59,8 @@ class TrainConfig:
     n_head: int = 4
     n_embd: int = 128
     block_size: int = 128  # training context = n_positions
-    batch_size: int = 8
-    steps: int = 1200
+    batch_size: int = 16
+    steps: int = 2400
     learning_rate: float = 3e-3
     min_lr: float = 3e-4
     warmup_steps: int = 100
@@ -67,7 +69,11 @@ class TrainConfig:
     grad_clip: float = 1.0
     synthetic_fraction: float = 0.3  # rows of a random span repeated (for induction heads)
     synthetic_only_steps: int = 0  # a first phase on repeats alone (0: none)
-    val_every: int = 100
+    short_block: int = 32  # every step also trains on short rows of repeats ...
+    short_batch: int = 32  # ... this many of them (0: none)
+    short_only_steps: int = 0  # a first phase on the short rows alone (0: none)
+    qk_init_std: float = 0.1  # initial std of W_Q and W_K (GPT-2: 0.02)
+    val_every: int = 200
     induction_every: int = 100
     induction_n: int = 50  # random span length of the induction probe
     log_every: int = 10
@@ -156,11 +162,13 @@ def sinusoidal_positions(n: int, d: int, std: float = 0.02) -> jnp.ndarray:
     return jnp.asarray(table * std / table.std(), jnp.float32)
 
 
-def init_params(cfg: DecoderConfig, key) -> dict:
+def init_params(cfg: DecoderConfig, key, qk_std: float = 0.02) -> dict:
     """GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2L).
 
     Positions start as sinusoids, then are learned as in GPT-2: from random position vectors
-    a previous-token head (the first half of an induction head) is slow to learn.
+    a previous-token head (the first half of an induction head) is slow to learn. W_Q and W_K
+    start at qk_std: a query-key logit is a product of the two, so at 0.02 both its gradients
+    are near zero and every head stays flat for hundreds of steps.
     """
     d, f = cfg.n_embd, cfg.d_ff
     keys = iter(jax.random.split(key, 2 + 4 * cfg.n_layer))
@@ -172,10 +180,12 @@ def init_params(cfg: DecoderConfig, key) -> dict:
         return jnp.ones(d), jnp.zeros(d)
 
     resid = 0.02 / math.sqrt(2 * cfg.n_layer)
+    qk = qk_std / 0.02
+    qkv_scale = jnp.repeat(jnp.array([qk, qk, 1.0]), d)  # [3D]: W_Q, W_K at qk_std, W_V at 0.02
     layers = [
         {
             "ln_1": ln(),
-            "w_qkv": normal((d, 3 * d)),
+            "w_qkv": normal((d, 3 * d)) * qkv_scale,
             "b_qkv": jnp.zeros(3 * d),
             "w_o": normal((d, d), resid),
             "b_o": jnp.zeros(d),
@@ -217,22 +227,54 @@ def make_optimizer(tc: TrainConfig):
 
 
 def make_train_step(cfg: DecoderConfig, optimizer):
-    @jax.jit
-    def step(params, opt_state, x, y):
-        loss, grads = jax.value_and_grad(loss_fn)(params, x, y, cfg)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
+    """Two jitted AdamW steps: on the loss of the text batch (x, y) plus that of the short rows
+    (xs, ys), and on the short rows alone (x, y unused; the text loss is NaN).
 
-    return step
+    Each returns (params, opt_state, (text loss, short-row loss))."""
+
+    def both(params, x, y, xs, ys):
+        long = loss_fn(params, x, y, cfg)
+        short = loss_fn(params, xs, ys, cfg) if xs.shape[0] else jnp.zeros(())
+        return long + short, (long, short)
+
+    def short_only(params, x, y, xs, ys):
+        short = loss_fn(params, xs, ys, cfg)
+        return short, (jnp.full((), jnp.nan), short)
+
+    def make(loss):
+        @jax.jit
+        def step(params, opt_state, x, y, xs, ys):
+            (_, losses), grads = jax.value_and_grad(loss, has_aux=True)(params, x, y, xs, ys)
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, losses
+
+        return step
+
+    return make(both), make(short_only)
 
 
 # --- batches and evaluation ---------------------------------------------------------------
-def synthetic_row(rng: np.random.Generator, tc: TrainConfig, eos: int) -> np.ndarray:
-    """[T+1] ids: <|endoftext|>, then a random span (8..T/2 tokens) repeated to fill the row."""
-    m = int(rng.integers(8, tc.block_size // 2 + 1))
+def synthetic_row(
+    rng: np.random.Generator, tc: TrainConfig, eos: int, length: int | None = None
+) -> np.ndarray:
+    """[T+1] ids: <|endoftext|>, then a random span (min(8, T/4)..T/2 tokens) repeated to
+    fill the row; T = length or tc.block_size."""
+    t = tc.block_size if length is None else length
+    m = int(rng.integers(min(8, t // 4), t // 2 + 1))
     span = rng.integers(1, tc.vocab_size, size=m)
-    reps = -(-tc.block_size // m)
-    return np.concatenate([[eos], np.tile(span, reps)])[: tc.block_size + 1].astype(np.int32)
+    reps = -(-t // m)
+    return np.concatenate([[eos], np.tile(span, reps)])[: t + 1].astype(np.int32)
+
+
+def sample_short_batch(rng: np.random.Generator, tc: TrainConfig, eos: int = 0):
+    """(xs, ys) [short_batch, short_block]: synthetic repeats only.
+
+    The time until an induction head forms grows about with the square of the context it
+    learns in (arXiv:2511.01033); short rows give every step that cheap, strong signal, while
+    the text rows teach the language and the previous-token heads at every position."""
+    rows = [synthetic_row(rng, tc, eos, tc.short_block) for _ in range(tc.short_batch)]
+    rows = np.stack(rows) if rows else np.zeros((0, tc.short_block + 1), np.int32)
+    return rows[:, :-1], rows[:, 1:]
 
 
 def sample_batch(
@@ -282,9 +324,9 @@ def train(tc: TrainConfig, train_ids, val_ids, eos: int = 0, say=print, stop_aft
     last = tc.steps if stop_after is None else min(stop_after, tc.steps)
     cfg = tc.model()
     optimizer, schedule = make_optimizer(tc)
-    params = init_params(cfg, jax.random.PRNGKey(tc.seed))
+    params = init_params(cfg, jax.random.PRNGKey(tc.seed), tc.qk_init_std)
     opt_state = optimizer.init(params)
-    step_fn = make_train_step(cfg, optimizer)
+    step_both, step_short = make_train_step(cfg, optimizer)
     eval_loss = jax.jit(lambda p, x, y, real: summed_loss(p, x, y, real, cfg))
     attentions = jax.jit(lambda p, ids: forward(p, ids, cfg)[1].mean(axis=1))  # [L,N,T,T]
     rng = np.random.default_rng(tc.seed)
@@ -302,13 +344,18 @@ def train(tc: TrainConfig, train_ids, val_ids, eos: int = 0, say=print, stop_aft
         if step == last:
             break
         x, y = sample_batch(rng, train_ids, tc, eos, step)
-        params, opt_state, loss = step_fn(params, opt_state, x, y)
-        window.append(loss)
+        xs, ys = sample_short_batch(rng, tc, eos)
+        step_fn = step_short if step < tc.short_only_steps else step_both
+        params, opt_state, losses = step_fn(params, opt_state, x, y, xs, ys)
+        window.append(losses)
         if (step + 1) % tc.log_every == 0:
-            mean = float(np.mean(jax.device_get(window)))
+            text, short = np.asarray(jax.device_get(window)).T
+            mean = float(np.mean(text[~np.isnan(text)])) if (~np.isnan(text)).any() else np.nan
+            short = float(np.mean(short))
             lr = float(schedule(step))
-            log["train"].append({"step": step + 1, "loss": round(mean, 4), "lr": lr})
-            say(f"step {step + 1:5d}  train loss {mean:.4f}  lr {lr:.2e}")
+            row = {"step": step + 1, "loss": None if np.isnan(mean) else round(mean, 4), "lr": lr}
+            log["train"].append({**row, "short_loss": round(short, 4)} if tc.short_batch else row)
+            say(f"step {step + 1:5d}  train loss {mean:.4f}  short rows {short:.4f}  lr {lr:.2e}")
             window = []
     log["wall_s"] = round(time.perf_counter() - start, 1)
     return params, log

@@ -339,7 +339,7 @@ def test_repeated_random_tokens():
 
 @pytest.mark.xfail(
     strict=False,
-    reason="the shipped 1200-step checkpoint has no induction head yet (best 0.02): "
+    reason="the shipped 2400-step checkpoint has no induction head yet (best 0.02): "
     "models/tiny-gpt2-pydoc/README.md",
 )
 def test_shipped_model_has_induction_heads(dec):

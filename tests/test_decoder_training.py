@@ -46,6 +46,9 @@ def tiny_config(td):
         induction_n=10,
         log_every=10,
         synthetic_fraction=0.0,  # the loss on text only: a clear signal in 30 steps
+        short_block=16,
+        short_batch=8,
+        short_only_steps=0,
     )
 
 
@@ -94,6 +97,26 @@ def test_batches_are_seeded_and_hold_synthetic_repeats(td, tiny_config):
     assert 4 <= synthetic.sum() <= 28
 
 
+def test_short_rows_repeat_a_random_span(td, tiny_config):
+    xs, ys = td.sample_short_batch(np.random.default_rng(4), tiny_config, eos=0)
+    assert xs.shape == ys.shape == (8, 16)
+    np.testing.assert_array_equal(xs[:, 1:], ys[:, :-1])
+    assert np.all(xs[:, 0] == 0) and np.all(xs[:, 1:] > 0)
+    rows = np.concatenate([xs, ys[:, -1:]], axis=1)[:, 1:]  # [8,16]: the repeats
+    for row in rows:
+        period = next(m for m in range(4, 9) if np.array_equal(row[m:], row[:-m]))
+        assert len(set(row[:period].tolist())) > 1  # a span of random ids, not one id
+
+
+def test_query_and_key_weights_start_wider_than_values(td, tiny_config):
+    cfg = tiny_config.model()
+    w = np.asarray(td.init_params(cfg, jax.random.PRNGKey(0), qk_std=0.1)["layers"]["w_qkv"])
+    d = cfg.n_embd
+    assert w.shape == (cfg.n_layer, d, 3 * d)
+    stds = [w[..., : 2 * d].std(), w[..., 2 * d :].std()]
+    np.testing.assert_allclose(stds, [0.1, 0.02], rtol=0.1)
+
+
 def test_short_training_lowers_the_loss(trained):
     _, _, log = trained
     train = [row["loss"] for row in log["train"]]
@@ -102,8 +125,20 @@ def test_short_training_lowers_the_loss(trained):
     assert train[-1] < train[0] - 0.5
     assert val[-1] < val[0] - 0.3
     assert np.isfinite(train).all() and np.isfinite(val).all()
+    short = [row["short_loss"] for row in log["train"]]
+    assert np.isfinite(short).all() and short[-1] < short[0]
     scores = np.asarray(log["induction"][-1]["scores"])
     assert scores.shape == (2, 2) and np.all((scores >= 0) & (scores <= 1))
+
+
+def test_a_first_phase_trains_on_the_short_rows_alone(td, tiny_config, small_corpus):
+    cfg = replace(tiny_config, steps=10, short_only_steps=5, log_every=5, val_every=10)
+    tok = td.train_tokenizer(small_corpus[0], cfg.vocab_size)
+    ids = td.encode_documents(tok, small_corpus[0])
+    _, log = td.train(cfg, ids, ids[:200], eos=0, say=lambda _: None)
+    first, second = log["train"]
+    assert first["loss"] is None and np.isfinite(first["short_loss"])  # no text batch yet
+    assert np.isfinite(second["loss"]) and np.isfinite(second["short_loss"])
 
 
 def test_saved_checkpoint_loads_and_matches(td, tiny_config, trained, tmp_path):

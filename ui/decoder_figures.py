@@ -44,6 +44,14 @@ def training_curves(curves, threshold: float = 0.5) -> go.Figure:
         row=1,
         col=1,
     )
+    if curves.short_loss is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=curves.steps, y=curves.short_loss, name="loss on repeated random tokens",
+                line=dict(color="#9A8FBF"),
+            ),
+            row=1, col=1,
+        )  # fmt: skip
     fig.add_trace(
         go.Scatter(
             x=curves.val_steps, y=curves.val_loss, name="held-out loss",

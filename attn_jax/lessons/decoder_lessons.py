@@ -37,6 +37,7 @@ class TrainingCurves:
     probe_steps: np.ndarray  # [P] steps with an induction probe
     induction: np.ndarray  # [P,L,N] each head's induction score at that step
     wall_s: float
+    short_loss: np.ndarray | None = None  # [S] loss on the short rows of repeats, if logged
 
     def best_induction(self) -> np.ndarray:
         """[P] the best head's induction score at each probe."""
@@ -63,6 +64,11 @@ def training_curves(folder: str | Path) -> TrainingCurves | None:
         probe_steps=np.array([r["step"] for r in ind], np.int64),
         induction=np.array([r["scores"] for r in ind], np.float64).reshape(len(ind), *_ln(ind)),
         wall_s=float(log.get("wall_s", float("nan"))),
+        short_loss=(
+            np.array([r.get("short_loss") for r in train], np.float64)
+            if train and "short_loss" in train[0]
+            else None
+        ),
     )
 
 
