@@ -103,7 +103,8 @@ def drop_cached_libraries(suffixes=(".so",), folder: str = "site-packages") -> i
         lines = Path("/proc/self/maps").read_text().splitlines()
     except OSError:
         return 0
-    paths = {ln.split(maxsplit=5)[5] for ln in lines if len(ln.split(maxsplit=5)) == 6}
+    fields = (ln.split(maxsplit=5) for ln in lines)  # address perms offset dev inode path
+    paths = {f[5] for f in fields if len(f) == 6}
     done = 0
     names = (p for p in paths if folder in p)
     for path in sorted(p for p in names if any(s in Path(p).name for s in suffixes)):
