@@ -6,9 +6,10 @@ Shape letters (as in `jax.nn.dot_product_attention`), used in every einsum and c
 
 Pure compute: JAX + numpy. Never imports streamlit or plotly.
 
-Layout: `kernels/` (attention functions), `models/` (trained transformers, their files and
-tokenizers), `lessons/` (teaching steps, head statistics, exploration, facts), `bench/`
-(benchmarks, `python -m attn_jax.bench ...`, and the Complexity sweep).
+Layout: `kernels/` (attention functions), `models/` (the trained encoder and decoder, one
+surface for both, their files and tokenizers), `lessons/` (teaching steps, head statistics,
+exploration, facts), `bench/` (benchmarks, `python -m attn_jax.bench ...`, and the Complexity
+sweep).
 """
 
 from attn_jax.kernels import (

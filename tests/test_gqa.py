@@ -5,6 +5,7 @@ import pytest
 
 import attn_jax
 from attn_jax.lessons import gqa
+from attn_jax.lessons.real_steps import model_attention_steps, model_differences
 
 TEXT = "The animal didn't cross the street because it was too tired."
 
@@ -36,7 +37,7 @@ def test_twelve_kv_heads_is_the_original_exactly(enc):
 def test_one_kv_head_runs_and_stays_finite(enc):
     out = enc.run(TEXT)
     mqa = attn_jax.grouped_query(enc, 1)
-    assert mqa.config.kv_heads == 1 and mqa.config.n_heads == 12
+    assert mqa.config.kv_heads == 1 and mqa.config.n_head == 12
     run = mqa.run(TEXT)
     assert run.tokens == out.tokens
     assert run.attentions.shape == out.attentions.shape
@@ -46,7 +47,7 @@ def test_one_kv_head_runs_and_stays_finite(enc):
     cmp = gqa.compare(out, run, 1)
     assert cmp.js.shape == (6, 12) and 0 < cmp.mean_js < np.log(2)
     assert -1 <= cmp.embedding_cosine < 1
-    assert mqa._compiled[16] is not enc._compiled.get(16)  # its own executable
+    assert mqa.compiled[16] is not enc.compiled.get(16)  # its own executable
 
 
 def test_query_heads_of_a_group_read_the_same_pooled_keys(enc):
@@ -62,3 +63,14 @@ def test_bad_group_counts(enc):
         attn_jax.grouped_query(enc, 5)
     with pytest.raises(ValueError):
         attn_jax.grouped_query(attn_jax.grouped_query(enc, 6), 3)
+
+
+def test_steps_of_a_grouped_head_read_its_groups_keys_and_values(enc):
+    grouped = attn_jax.grouped_query(enc, 3)
+    out = grouped.run(TEXT)
+    steps = model_attention_steps(grouped, TEXT, 2, 7, run=out)  # head 7 reads K/V head 1
+    w = grouped.head_weights(2, 7)
+    np.testing.assert_array_equal(w["w_k"], grouped.head_weights(2, 4)["w_k"])  # same group
+    diffs = model_differences(steps, out, 2, 7)
+    assert set(diffs) == {"weights", "queries", "keys", "values"}
+    assert max(diffs.values()) <= 1e-5

@@ -17,13 +17,12 @@ from hypothesis import strategies as st
 
 from attn_jax.bench.model import count_compiles, text_of_length
 from attn_jax.models import files as model_io
+from attn_jax.models.buckets import BUCKETS, bucket_for
 from attn_jax.models.encoder import (
-    BUCKETS,
     Encoder,
     EncoderOutput,
     ModelConfig,
     ModelNotFoundError,
-    bucket_for,
     load_model,
 )
 
@@ -78,7 +77,7 @@ def test_it_attends_to_animal_layer5_head11(enc, reference):
 
 def test_config_and_output_shapes(enc):
     cfg = enc.config
-    assert (cfg.n_layers, cfg.n_heads, cfg.d_model, cfg.head_dim) == (6, 12, 384, 32)
+    assert (cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.head_dim) == (6, 12, 384, 32)
     assert enc.max_tokens == 256
     out = enc.run(ANIMAL)
     t = len(out.tokens)
@@ -100,7 +99,7 @@ def test_queries_and_keys_reproduce_attentions(enc):
 
 def test_padding_does_not_change_results(enc):
     """The same ids in bucket 16 and bucket 64: the key padding mask hides the padding."""
-    pieces = enc._tokenizer.encode(ANIMAL)
+    pieces = enc.tokenizer.encode(ANIMAL)
     t = len(pieces.ids)
     results = []
     for bucket in (16, 64):
@@ -199,7 +198,7 @@ _ALPHABET = ["a", "bc", "word", "東", "é", " ", " ", ",", "🙂", "x" * 40, "\
 @given(st.lists(st.sampled_from(_ALPHABET), min_size=800, max_size=3000))
 def test_prefix_tokenization_equals_whole_text(enc, parts):
     """The growing-prefix shortcut gives the same pieces as tokenizing everything."""
-    tok = enc._tokenizer
+    tok = enc.tokenizer
     text = "".join(parts)
     ids, tokens, truncated = tok._cut(text)
     all_ids, all_tokens, _ = tok._pieces(text)
@@ -228,7 +227,7 @@ def test_concurrent_runs_match_serial():
     for th in threads:
         th.join()
     assert not errors
-    assert set(enc._compiled) == {bucket_for(len(r.tokens)) for r in results.values()}
+    assert set(enc.compiled) == {bucket_for(len(r.tokens)) for r in results.values()}
     for i, text in enumerate(texts):
         serial = enc.run(text)
         assert results[i].tokens == serial.tokens
@@ -250,7 +249,7 @@ def test_new_bucket_compiles_once():
     fresh = load_model()
     fresh.run(text_of_length(fresh, 20))
     fresh.run(text_of_length(fresh, 30))
-    assert set(fresh._compiled) == {32}
+    assert set(fresh.compiled) == {32}
 
 
 def test_buckets_cover_max_tokens():

@@ -6,12 +6,12 @@ import pytest
 import attn_jax
 from attn_jax.lessons.real_steps import (
     head_input,
-    head_slices,
     is_causal,
     model_attention_steps,
     model_differences,
 )
 from attn_jax.lessons.steps import cell_breakdown, reference_difference
+from attn_jax.models import block
 
 EXAMPLE = "The animal didn't cross the street because it was too tired."
 
@@ -47,8 +47,8 @@ def test_worked_example_cell_and_the_heads_share(encoder, run):
     cell = cell_breakdown(steps, it, animal)
     assert cell.weight == pytest.approx(float(run.attentions[3, 1, it, animal]), abs=1e-5)
     assert cell.weight == pytest.approx(0.68, abs=0.01)
-    w = head_slices(encoder, 3, 1)
-    h, d = encoder.config.head_dim, encoder.config.d_model
+    w = encoder.head_weights(3, 1)
+    h, d = encoder.config.head_dim, encoder.config.n_embd
     assert w["w_q"].shape == (d, h) and w["b_q"].shape == (h,) and w["w_o"].shape == (h, d)
     assert np.abs(steps.b_q).max() > 0  # the trained biases are in
     np.testing.assert_allclose(steps.projected, steps.output @ w["w_o"], rtol=1e-5, atol=1e-6)
@@ -67,7 +67,7 @@ def test_long_text_and_bad_indices(encoder):
 
 
 class _Cfg:
-    head_dim, layer_norm_epsilon = 2, 1e-5
+    n_head, kv_heads, head_dim, layer_norm_epsilon = 2, 2, 2, 1e-5
 
 
 class _TinyDecoder:
@@ -88,6 +88,9 @@ class _TinyDecoder:
                 }
             ],
         }
+
+    def head_weights(self, layer, head):
+        return block.head_weights(self.params["layers"], self.config, layer, head)
 
 
 def test_decoder_layout_is_pre_layer_norm_and_causal():

@@ -35,7 +35,7 @@ def _row(enc, out, text: str, n_kv: int) -> str:
     del grouped, run
     gc.collect()
     trim_heap()
-    cache = kv_cache_bytes(cfg.n_layers, n_kv, cfg.head_dim, 512, 4)
+    cache = kv_cache_bytes(cfg.n_layer, n_kv, cfg.head_dim, 512, 4)
     return (
         f"{n_kv:>3} {human_bytes(cache):>11} {cmp.mean_js:>8.3f} {cmp.js.max():>8.3f} "
         f"{cmp.embedding_cosine:>8.3f} {first:>9.2f} {warm * 1e3:>8.1f} {rss_mb():>8.0f}"

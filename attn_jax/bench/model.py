@@ -16,7 +16,8 @@ import time
 import jax
 import numpy as np
 
-from attn_jax.models.encoder import BUCKETS, Encoder, load_model
+from attn_jax.models.buckets import BUCKETS
+from attn_jax.models.encoder import Encoder, load_model
 
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"  # jax/_src/dispatch.py
 SENTENCE = "The animal didn't cross the street because it was too tired."

@@ -6,6 +6,8 @@ The result is a model like the original, run by the same forward pass with K < N
 it changes is measured, not assumed: per-head Jensen-Shannon divergence of its maps from the
 original's, and the cosine similarity of the sentence embeddings (mean of the last hidden
 state over the tokens, as sentence-transformers pools this model).
+
+Holds: grouped_query (the pooled Encoder), GQAComparison, sentence_embedding, compare.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def _pool_heads(w, n_kv: int, head_dim: int):
 
 
 def _pooled_layers(layers: dict, d: int, n_kv: int, head_dim: int) -> dict:
-    """Stacked layers whose fused [L, D, N·H + 2·K·H] Q/K/V matrices have K and V pooled."""
+    """Stacked layers whose fused [L, D, N·H + 2·K·H] Q/K/V matrices (the layout of
+    `attn_jax.models.block`) have K and V pooled."""
     w, b = np.asarray(layers["w_qkv"]), np.asarray(layers["b_qkv"])
     w_q, w_k, w_v = w[..., :d], w[..., d : 2 * d], w[..., 2 * d :]
     b_q, b_k, b_v = b[..., :d], b[..., d : 2 * d], b[..., 2 * d :]
@@ -52,17 +55,17 @@ def grouped_query(encoder: Encoder, n_kv_heads: int) -> Encoder:
       forward pass per length bucket on first use, and frees it when dropped.
     """
     cfg = encoder.config
-    if cfg.kv_heads != cfg.n_heads:
+    if cfg.kv_heads != cfg.n_head:
         raise ValueError("grouped_query starts from a multi-head (MHA) encoder")
-    if n_kv_heads < 1 or cfg.n_heads % n_kv_heads:
-        raise ValueError(f"n_kv_heads ({n_kv_heads}) must divide n_heads ({cfg.n_heads})")
-    params = encoder._params
-    layers = _pooled_layers(params["layers"], cfg.d_model, n_kv_heads, cfg.head_dim)
+    if n_kv_heads < 1 or cfg.n_head % n_kv_heads:
+        raise ValueError(f"n_kv_heads ({n_kv_heads}) must divide n_head ({cfg.n_head})")
+    params = encoder.params
+    layers = _pooled_layers(params["layers"], cfg.n_embd, n_kv_heads, cfg.head_dim)
     return Encoder(
-        dataclasses.replace(cfg, n_kv_heads=n_kv_heads),
+        dataclasses.replace(cfg, n_kv_head=n_kv_heads),
         params | {"layers": layers},
-        encoder._word_table,
-        encoder._tokenizer,
+        encoder.word_table,
+        encoder.tokenizer,
         f"{encoder.source_label}, K/V heads pooled to {n_kv_heads}",
         own_jit=True,
     )

@@ -1,62 +1,39 @@
 """One head of a trained model, step by step: the real X, W_Q, W_K, W_V, biases and W_O.
 
-Works for any model object with the fused layout both our models use (duck-typed):
-`host_layer(params["layers"], l)` holds w_qkv [D,3D] and b_qkv [3D] (columns Q | K | V, head n at
-n·H:(n+1)·H inside each) and w_o [D,D] (rows of head n at n·H:(n+1)·H); `config.head_dim`;
-`run(text)` returns tokens, attentions [L,N,T,T], queries and keys [L,N,T,H] and
+Works for any model with the surface both our models have (duck-typed): `params["layers"]`
+(stacked), `config` (head_dim, layer_norm_epsilon), `head_weights(layer, head)` (one head's
+slices of the fused projections: w_q w_k w_v [D,H], b_q b_k b_v [H], w_o [H,D]) and
+`run(text)` returning tokens, attentions [L,N,T,T], queries and keys [L,N,T,H] and
 hidden_states [L+1,T,D]. A pre-LayerNorm block (GPT-2: an "ln_1" in the layer) normalises
 the residual stream before the head, and such a decoder is causal.
+
+Holds: is_causal, head_input, model_attention_steps, model_differences, residual_norms.
 """
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
 from attn_jax.lessons.steps import AttentionSteps, attention_steps
+from attn_jax.models.block import layer_norm
 from attn_jax.models.layer_stack import host_layer
 
 
-def model_params(model) -> dict:
-    """The model's weights dict (`params`, or the encoder's `_params`)."""
-    params = getattr(model, "params", None)
-    return params if params is not None else model._params
-
-
 def is_causal(model) -> bool:
-    """True for a decoder (GPT-2 layout: token table `wte` in its params), else False."""
-    return bool(getattr(model, "is_causal", "wte" in model_params(model)))
-
-
-def head_slices(model, layer: int, head: int) -> dict[str, np.ndarray]:
-    """One head's trained projections: w_q w_k w_v [D,H], b_q b_k b_v [H], w_o [H,D]."""
-    p = host_layer(model_params(model)["layers"], layer)
-    w, b = np.asarray(p["w_qkv"], np.float32), np.asarray(p["b_qkv"], np.float32)
-    d, h = w.shape[0], int(model.config.head_dim)
-    if not 0 <= head < d // h:
-        raise ValueError(f"head {head} is outside 0..{d // h - 1}")
-    cols = slice(head * h, (head + 1) * h)
-    out = {"w_o": np.asarray(p["w_o"], np.float32)[cols]}  # [H,D]
-    for i, name in enumerate("qkv"):
-        out[f"w_{name}"] = w[:, i * d : (i + 1) * d][:, cols]  # [D,H]
-        out[f"b_{name}"] = b[i * d : (i + 1) * d][cols]  # [H]
-    return out
-
-
-def _eps(config) -> float:
-    return float(getattr(config, "layer_norm_eps", getattr(config, "layer_norm_epsilon", 1e-5)))
+    """The model's `is_causal`; without one, True for the GPT-2 layout (a token table `wte`)."""
+    return bool(getattr(model, "is_causal", "wte" in model.params))
 
 
 def head_input(model, hidden: np.ndarray, layer: int) -> np.ndarray:
     """X entering the attention of `layer`: the residual stream, LayerNormed first in a
     pre-LN block (GPT-2's ln_1); hidden [T,D] -> x [T,D] float32."""
-    x = np.asarray(hidden, np.float64)
-    p = host_layer(model_params(model)["layers"], layer)
+    x = np.array(hidden, np.float32)  # a copy: the steps never alias the run's arrays
+    p = host_layer(model.params["layers"], layer)
     if "ln_1" in p:
-        gain, bias = (np.asarray(a, np.float64) for a in p["ln_1"])
-        mean = x.mean(axis=-1, keepdims=True)
-        var = np.square(x - mean).mean(axis=-1, keepdims=True)
-        x = (x - mean) / np.sqrt(var + _eps(model.config)) * gain + bias
-    return x.astype(np.float32)
+        gain_bias = tuple(jnp.asarray(a, jnp.float32) for a in p["ln_1"])
+        x = np.array(layer_norm(jnp.asarray(x), gain_bias, model.config.layer_norm_epsilon))
+    return x
 
 
 def model_attention_steps(model, text: str, layer: int, head: int, *, run=None) -> AttentionSteps:
@@ -80,7 +57,7 @@ def model_attention_steps(model, text: str, layer: int, head: int, *, run=None) 
     n_layers = out.attentions.shape[0]
     if not 0 <= layer < n_layers:
         raise ValueError(f"layer {layer} is outside 0..{n_layers - 1}")
-    w = head_slices(model, layer, head)
+    w = model.head_weights(layer, head)
     x = head_input(model, out.hidden_states[layer], layer)
     return attention_steps(
         x,
@@ -95,14 +72,16 @@ def model_attention_steps(model, text: str, layer: int, head: int, *, run=None) 
 
 def model_differences(steps: AttentionSteps, run, layer: int, head: int) -> dict[str, float]:
     """max |steps − model| for the weights, queries, keys (and values when the run has them)."""
+    n, kv = run.attentions.shape[1], run.keys.shape[1]
+    group = head // (n // kv)  # the K/V head this query head reads (K < N: grouped-query)
     pairs = {
         "weights": (steps.weights, run.attentions[layer, head]),
         "queries": (steps.q, run.queries[layer, head]),
-        "keys": (steps.k, run.keys[layer, head]),
+        "keys": (steps.k, run.keys[layer, group]),
     }
     values = getattr(run, "values", None)
-    if values is not None and values.shape[1] == run.attentions.shape[1]:  # one K/V per head
-        pairs["values"] = (steps.v, values[layer, head])
+    if values is not None:
+        pairs["values"] = (steps.v, values[layer, group])
     return {
         name: float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
         for name, (a, b) in pairs.items()

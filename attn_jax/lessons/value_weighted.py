@@ -4,6 +4,9 @@ Head h's output for query i is Σ_j a_ij · f_h(x_j), with f_h(x_j) = v_j · W_O
 vector, bias included, projected by the head's rows of W_O). The weight a_ij says how much i
 looks at j; the norm ‖a_ij · f_h(x_j)‖ = a_ij · ‖f_h(x_j)‖ says how much j moves i's state.
 Large weights on [CLS], [SEP] and punctuation come with small norms in BERT-like models.
+
+Holds: value_norms, value_weighted, row_shares, special_columns, special_value_share and
+special_share. W_O by head comes from the model: `model.output_weights()` [L,N,H,D].
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ def value_norms(values, w_o) -> np.ndarray:
 
     Args:
       values: [L,K,T,H] value vectors after projection and bias (K divides N).
-      w_o: [L,N,H,D] the output projection split by head (`Encoder.output_weights()`).
+      w_o: [L,N,H,D] the output projection split by head (`model.output_weights()`).
 
     Returns:
       [L,N,T] float64 norms (a K/V head is shared by its group of N/K query heads).
@@ -40,8 +43,8 @@ def value_weighted(attentions, values, w_o) -> np.ndarray:
 
     Args:
       attentions: [L,N,T,S] attention weights.
-      values: [L,K,S,H] value vectors (after bias); `EncoderOutput.values`.
-      w_o: [L,N,H,D] W_O by head; `Encoder.output_weights()`.
+      values: [L,K,S,H] value vectors (after bias); a run's `values`.
+      w_o: [L,N,H,D] W_O by head; `model.output_weights()`.
 
     Returns:
       [L,N,T,S] norms (not weights: rows do not sum to 1; see `row_shares`), float32 for
@@ -66,21 +69,6 @@ def row_shares(matrix, out: np.ndarray | None = None) -> np.ndarray:
     m = m.astype(np.result_type(m.dtype, np.float32), copy=False)
     total = m.sum(axis=-1, keepdims=True)
     return np.divide(m, np.where(total > 0, total, 1.0).astype(m.dtype), out=out)
-
-
-def output_weights_of(model) -> np.ndarray:
-    """W_O by head [L,N,H,D] of a model: `output_weights()`, else its `head_weights` slices."""
-    if hasattr(model, "output_weights"):
-        return model.output_weights()
-    cfg = model.config
-    n_layers = getattr(cfg, "n_layers", None) or cfg.n_layer  # encoder or GPT-2 names
-    n_heads = getattr(cfg, "n_heads", None) or cfg.n_head
-    return np.stack(
-        [
-            np.stack([model.head_weights(layer, head)["w_o"] for head in range(n_heads)])
-            for layer in range(n_layers)
-        ]
-    )
 
 
 def special_columns(tokens: Sequence[str]) -> np.ndarray:

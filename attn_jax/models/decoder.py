@@ -9,10 +9,15 @@ sees the padding after it, so no extra mask is needed and a new length inside a 
 the bucket's compiled function.
 
 `params` (what `Decoder.params` holds; x·W layout, as GPT-2's Conv1D stores it):
-    wte [V,D], wpe [P,D], ln_f (gain [D], bias [D]), layers: L dicts of
+    wte [V,D], wpe [P,D], ln_f (gain [D], bias [D]), layers (stacked [L,...]):
     ln_1, ln_2 (gain, bias); w_qkv [D,3D], b_qkv [3D] (columns: Q | K | V, head n at
-    n·H:(n+1)·H inside each); w_o [D,D], b_o [D] (rows of head n at n·H:(n+1)·H);
-    w_fc [D,F], b_fc [F]; w_proj [F,D], b_proj [D].
+    n·H:(n+1)·H inside each; the layout of `block`); w_o [D,D], b_o [D] (rows of head n at
+    n·H:(n+1)·H); w_fc [D,F], b_fc [F]; w_proj [F,D], b_proj [D].
+
+This module holds the block's pieces (split_qkv, block_rest, causal_weights, unembed, also
+used by the KV-cache decoder and training), forward, DecoderOutput, Prediction, Decoder (the
+same surface as the Encoder: config, params, tokenizer, run, warm_up, head_weights,
+output_weights) and load_decoder. DecoderConfig (in gpt2_files) is re-exported.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from attn_jax.kernels.plain import attention_weights
-from attn_jax.memory import COMPILE_LOCK
+from attn_jax.models import block
+from attn_jax.models.block import layer_norm
+from attn_jax.models.buckets import CompiledBuckets, bucket_for, buckets_for
 from attn_jax.models.gpt2_files import (
     BPETokenizer,
     DecoderConfig,
@@ -35,26 +42,15 @@ from attn_jax.models.gpt2_files import (
     read_gpt2_weights,
     resolve_decoder_dir,
 )
-from attn_jax.models.layer_stack import host_layer
 
 __all__ = ["Decoder", "DecoderConfig", "DecoderOutput", "Prediction", "load_decoder"]
 
-BUCKETS = (16, 32, 64, 128, 256)
 TOP_K = 10  # predictions kept per position by the compiled pass; run(k) takes the first k
-
-
-def layer_norm(x, gain_bias, eps: float):
-    gain, bias = gain_bias
-    mean = jnp.mean(x, axis=-1, keepdims=True)
-    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
-    return (x - mean) * jax.lax.rsqrt(var + eps) * gain + bias
 
 
 def split_qkv(a, p, cfg: DecoderConfig):
     """LN_1 output a [B,T,D] -> q, k, v [B,T,N,H]."""
-    b, t, _ = a.shape
-    qkv = a @ p["w_qkv"] + p["b_qkv"]  # [B,T,3D]
-    return (z.reshape(b, t, cfg.n_head, cfg.head_dim) for z in jnp.split(qkv, 3, axis=-1))
+    return block.split_qkv(a @ p["w_qkv"] + p["b_qkv"], cfg)  # from [B,T,3D]
 
 
 def block_rest(x, ctx, p, cfg: DecoderConfig):
@@ -115,12 +111,12 @@ def forward(params, ids, cfg: DecoderConfig):
     """
     x0 = params["wte"][ids] + params["wpe"][: ids.shape[1]]  # [B,T,D]
 
-    def block(x, layer):
+    def step(x, layer):
         x, weights, q, k, v = _block(x, layer, cfg)
         return x, (x, weights, q, k, v)
 
     # one compiled block, scanned over the stacked layers (not L unrolled copies)
-    x, (hidden, atts, qs, ks, vs) = jax.lax.scan(block, x0, params["layers"])
+    x, (hidden, atts, qs, ks, vs) = jax.lax.scan(step, x0, params["layers"])
     return unembed(x, params, cfg), atts, qs, ks, vs, jnp.concatenate([x0[None], hidden])
 
 
@@ -136,12 +132,6 @@ def _run_padded(params, ids, cfg: DecoderConfig):
 @functools.partial(jax.jit, static_argnames=("cfg",))
 def _logits_padded(params, ids, cfg: DecoderConfig):
     return forward(params, ids[None], cfg)[0][0]  # [P,V]
-
-
-def buckets_for(n_positions: int) -> tuple[int, ...]:
-    """The length buckets that fit the model's context (its context is always the last)."""
-    fit = tuple(b for b in BUCKETS if b < n_positions)
-    return (*fit, min(n_positions, BUCKETS[-1]))
 
 
 @dataclass(frozen=True)
@@ -177,39 +167,32 @@ class Decoder:
     Attributes:
       config: DecoderConfig. params: the weights (see the module docstring), jnp arrays.
       path: the folder it was loaded from. tokenizer: BPETokenizer. buckets: padded lengths.
+      compiled: CompiledBuckets, the run pass per bucket (`logits_of` has its own).
     """
+
+    is_causal = True
 
     def __init__(self, config: DecoderConfig, params: dict, tokenizer: BPETokenizer, path):
         self.config = config
-        self.params = jax.tree.map(jnp.asarray, params)
+        self.params = params = jax.tree.map(jnp.asarray, params)
         self.tokenizer = tokenizer
         self.path = path
         self.buckets = buckets_for(config.n_positions)
         self.max_tokens = self.buckets[-1]
-        self._compiled: dict[tuple, object] = {}
 
-    def _executable(self, bucket: int, fn=_run_padded):
-        """fn's compiled pass for one bucket, compiled once (one compile at a time)."""
-        key = (fn.__name__, bucket)
-        exe = self._compiled.get(key)
-        if exe is None:
-            with COMPILE_LOCK:
-                exe = self._compiled.get(key)
-                if exe is None:
-                    ids = jax.ShapeDtypeStruct((bucket,), jnp.int32)
-                    # full float32 matmuls on GPU/TPU too, so every backend matches the reference
-                    with jax.default_matmul_precision("highest"):
-                        exe = fn.lower(self.params, ids, cfg=self.config).compile()
-                    self._compiled[key] = exe
-        return exe
+        def args_for(bucket: int) -> tuple:
+            return params, jax.ShapeDtypeStruct((bucket,), jnp.int32)
+
+        self.compiled = CompiledBuckets(_run_padded, args_for, cfg=config)
+        self._compiled_logits = CompiledBuckets(_logits_padded, args_for, cfg=config)
 
     def warm_up(self, buckets=None) -> None:
         """Compile the given buckets (default: all) now rather than on first use."""
-        for bucket in buckets or self.buckets:
-            self._executable(bucket)
+        self.compiled.warm_up(self.buckets if buckets is None else buckets)
 
     def bucket_for(self, n_tokens: int) -> int:
-        return next(b for b in self.buckets if b >= n_tokens)
+        """The smallest of this model's buckets that holds n_tokens."""
+        return bucket_for(n_tokens, self.buckets)
 
     def _padded(self, text: str) -> tuple[np.ndarray, int, bool]:
         ids, truncated = self.tokenizer.encode(text)
@@ -221,7 +204,7 @@ class Decoder:
             raise ValueError(f"k must be in 1..{TOP_K}, got {k}")
         ids, t, truncated = self._padded(text)
         atts, qs, ks, vs, hidden, top_ids, top_probs = (
-            np.asarray(a) for a in self._executable(len(ids))(self.params, ids)
+            np.asarray(a) for a in self.compiled(len(ids))(self.params, ids)
         )
         top_ids, top_probs = top_ids[:t, :k].copy(), top_probs[:t, :k].copy()
         last = [] if t == 0 else self.predictions_at(top_ids[-1], top_probs[-1])
@@ -249,13 +232,13 @@ class Decoder:
     def attentions_of(self, ids) -> np.ndarray:
         """Attention maps float32 [L,N,T,T] for token ids [T] (no tokenizer: e.g. random ids)."""
         padded, t = self._pad_ids(ids)
-        atts = self._executable(len(padded))(self.params, padded)[0]
+        atts = self.compiled(len(padded))(self.params, padded)[0]
         return np.asarray(atts)[:, :, :t, :t]
 
     def logits_of(self, ids) -> np.ndarray:
         """Next-token logits float32 [T,V] for token ids [T]."""
         padded, t = self._pad_ids(ids)
-        return np.asarray(self._executable(len(padded), _logits_padded)(self.params, padded))[:t]
+        return np.asarray(self._compiled_logits(len(padded))(self.params, padded))[:t]
 
     def predictions_at(self, ids, probs) -> list[Prediction]:
         """Candidate ids [k] and probs [k] -> Predictions with readable tokens."""
@@ -273,16 +256,12 @@ class Decoder:
         return self.logits_of(self.tokenizer.encode(text)[0])
 
     def head_weights(self, layer: int, head: int) -> dict[str, np.ndarray]:
-        """One head's slices: w_q, w_k, w_v [D,H], b_q, b_k, b_v [H], w_o [H,D]."""
-        p = host_layer(self.params["layers"], layer)
-        d, h = self.config.n_embd, self.config.head_dim
-        cols = slice(head * h, (head + 1) * h)
-        w, b = np.asarray(p["w_qkv"]), np.asarray(p["b_qkv"])
-        out = {"w_o": np.asarray(p["w_o"])[cols]}
-        for i, name in enumerate("qkv"):
-            out[f"w_{name}"] = w[:, i * d : (i + 1) * d][:, cols]
-            out[f"b_{name}"] = b[i * d : (i + 1) * d][cols]
-        return out
+        """One head's slices: w_q, w_k, w_v [D,H], b_q, b_k, b_v [H], w_o [H,D] (`block`)."""
+        return block.head_weights(self.params["layers"], self.config, layer, head)
+
+    def output_weights(self) -> np.ndarray:
+        """W_O split by the head whose output it reads: [L,N,H,D]."""
+        return block.output_weights(self.params["layers"], self.config)
 
 
 def load_decoder(source: str | os.PathLike | None = None) -> Decoder:

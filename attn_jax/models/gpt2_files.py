@@ -6,6 +6,10 @@ BPE). Names may carry the `transformer.` prefix (save_pretrained) or not (the hu
 
 Sources, in order: an explicit folder, ATTN_DECODER_DIR, the folder shipped in the repository
 (models/tiny-gpt2-pydoc/ at the root, beside the attn_jax package).
+
+Holds: DecoderConfig, resolve_decoder_dir, read_decoder_config, read_gpt2_weights (through
+`files.read_safetensors`), write_gpt2_checkpoint, params_from_gpt2 / gpt2_from_params (GPT-2
+names <-> our params pytree) and BPETokenizer.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from attn_jax.models.files import ModelNotFoundError
+from attn_jax.models.block import HeadSizes
+from attn_jax.models.files import ModelNotFoundError, read_safetensors
 from attn_jax.models.layer_stack import host_layer, n_layers, stack_layers
 
 FILES = ("config.json", "tokenizer.json", "model.safetensors")
@@ -33,8 +38,12 @@ HINT = (
 
 
 @dataclass(frozen=True)
-class DecoderConfig:
-    """The decoder's sizes, read from (and written to) a GPT-2 config.json."""
+class DecoderConfig(HeadSizes):
+    """The decoder's sizes, read from (and written to) a GPT-2 config.json.
+
+    head_dim (D/N), kv_heads (= N: GPT-2 is multi-head) and d_ff are properties; the fields
+    are exactly config.json's (see to_hf_dict), and ModelConfig uses the same names.
+    """
 
     n_layer: int = 4
     n_head: int = 4
@@ -45,11 +54,8 @@ class DecoderConfig:
     layer_norm_epsilon: float = 1e-5
 
     @property
-    def head_dim(self) -> int:
-        return self.n_embd // self.n_head
-
-    @property
     def d_ff(self) -> int:
+        """F, the MLP width."""
         return self.n_inner or 4 * self.n_embd
 
     @classmethod
@@ -115,22 +121,15 @@ def read_decoder_config(folder: Path) -> DecoderConfig:
     return DecoderConfig.from_dict(json.loads((folder / "config.json").read_text("utf-8")))
 
 
+def _is_buffer(name: str) -> bool:
+    """Old checkpoints store the causal mask as `h.i.attn.bias` / `attn.masked_bias`; the tied
+    `lm_head.weight`, when present, is the token embedding and is not needed."""
+    return name.endswith((".attn.bias", ".attn.masked_bias")) or name == "lm_head.weight"
+
+
 def read_gpt2_weights(folder: Path) -> dict[str, np.ndarray]:
-    """model.safetensors as float32 numpy, names without `transformer.`; buffers dropped.
-
-    Old checkpoints store the causal mask as `h.i.attn.bias` / `attn.masked_bias`; the tied
-    `lm_head.weight`, when present, is the token embedding and is not needed.
-    """
-    from safetensors import safe_open
-
-    out = {}
-    with safe_open(str(folder / "model.safetensors"), framework="numpy") as f:
-        for name in f.keys():  # noqa: SIM118 (safe_open is not a mapping)
-            short = name.removeprefix("transformer.")
-            if short.endswith((".attn.bias", ".attn.masked_bias")) or short == "lm_head.weight":
-                continue
-            out[short] = np.asarray(f.get_tensor(name), dtype=np.float32)
-    return out
+    """model.safetensors as float32 numpy, names without `transformer.`; buffers dropped."""
+    return read_safetensors(folder / "model.safetensors", "transformer.", _is_buffer)
 
 
 def write_gpt2_checkpoint(

@@ -17,7 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from attn_jax.kernels.plain import attention_weights
-from attn_jax.models.decoder import block_rest, forward, layer_norm, split_qkv, unembed
+from attn_jax.models.block import layer_norm
+from attn_jax.models.decoder import block_rest, forward, split_qkv, unembed
 from attn_jax.models.gpt2_files import DecoderConfig
 from attn_jax.models.layer_stack import layer_at, n_layers
 
