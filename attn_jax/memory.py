@@ -170,6 +170,12 @@ class ByteBoundedCache:
                     self._bytes -= old
         return value
 
+    def clear(self) -> None:
+        """Drop every entry."""
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
     @property
     def nbytes(self) -> int:
         return self._bytes

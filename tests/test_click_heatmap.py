@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from ui.click_heatmap import clickable_heatmap, clicked_cell
-from ui.figures import MAX_VALUE_CELLS
+from ui.figures.base import MAX_VALUE_CELLS
+from ui.figures.click_heatmap import clickable_heatmap, clicked_cell
 
 
 def _fig(m, **kw):

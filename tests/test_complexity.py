@@ -14,7 +14,7 @@ from attn_jax.bench import sweep as cx
 from attn_jax.bench import sweep_methods as ck
 from attn_jax.bench import window as window_bench
 from attn_jax.bench import worker
-from ui import complexity_figures as cf
+from ui.figures import complexity as cf
 
 CPU = jax.devices("cpu")[0]
 NS = np.array([128, 256, 512, 1024, 2048])

@@ -7,7 +7,7 @@ import pytest
 from attn_jax import load_decoder
 from attn_jax.lessons import decoder_lessons as dl
 from tests.apptest import page_test
-from ui.concept_content import EXAMPLE
+from ui.app.content import EXAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_training_curves_read_the_shipped_log(dec, tmp_path):
 def test_training_curves_show_the_loss_on_repeats_when_logged(tmp_path):
     import json
 
-    from ui.decoder_figures import training_curves
+    from ui.figures.decoder import training_curves
 
     probe = [{"step": s, "scores": [[0.1, 0.2]]} for s in (0, 10)]
     base = {"val": [{"step": 0, "val_loss": 8.0}], "induction": probe, "wall_s": 60.0}

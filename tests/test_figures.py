@@ -3,7 +3,7 @@
 import numpy as np
 import plotly.graph_objects as go
 
-from ui import figures
+from ui.figures import base as figures
 
 
 def test_safe_labels_escape_markup_and_disambiguate():

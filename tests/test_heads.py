@@ -9,9 +9,11 @@ from hypothesis import strategies as st
 
 from attn_jax.lessons import heads as hd
 from attn_jax.lessons import kv_cache as kvc
-from ui import heads_figures as hf
-from ui import heads_view as hv
-from ui import url_params as up
+from ui.app import downloads
+from ui.app import url_params as up
+from ui.figures import multihead as hf
+from ui.figures.base import MAX_TICK_LABELS, log_ticks
+from ui.views import multihead as hv
 
 TOKENS = ["[CLS]", "the", "cat", ",", "sat", "[SEP]"]  # T = 6, punctuation at 3
 T = len(TOKENS)
@@ -273,13 +275,13 @@ def test_points_and_add_pins():
 
 
 def test_csv_exports():
-    csv = hv.matrix_csv(np.eye(3), ["[CLS]", "=1+1", "[SEP]"])
+    csv = downloads.matrix_csv(np.eye(3), ["[CLS]", "=1+1", "[SEP]"])
     lines = csv.strip().splitlines()
     assert lines[0] == "query \\ key,[CLS],'=1+1,[SEP]"
     assert lines[2].startswith("'=1+1,0.000000,1.000000")
     with pytest.raises(ValueError):
-        hv.matrix_csv(np.eye(2), ["a"])
-    assert hv.table_csv([{"layer": 0, "head": 1}]).splitlines() == ["layer,head", "0,1"]
+        downloads.matrix_csv(np.eye(2), ["a"])
+    assert downloads.table_csv([{"layer": 0, "head": 1}]).splitlines() == ["layer,head", "0,1"]
 
 
 def test_figures_build_and_mark_pins():
@@ -317,13 +319,16 @@ def test_pinned_heads_share_one_colour_bar():
     fig = hf.pinned_heads(maps, TOKENS, ["L0 H0", "L1 H1", "L2 H2", "L3 H3"])
     assert len(fig.data) == 4 and {t.coloraxis for t in fig.data} == {"coloraxis"}
     assert fig.layout.xaxis4.domain[0] > 0.4 and fig.layout.yaxis3.domain[1] < 0.6  # 2 x 2
-    long = hf.pinned_heads(np.ones((1, 40, 40)) / 40, [f"t{i}" for i in range(40)], ["L0 H0"])
-    assert len(long.layout.xaxis.tickvals) <= hf.MAX_TICKS
+    labels = [f"t{i}" for i in range(100)]
+    long = hf.pinned_heads(np.ones((1, 100, 100)) / 100, labels, ["L0 H0"])
+    assert len(long.layout.xaxis.tickvals) <= MAX_TICK_LABELS  # one map: the full width
+    two = hf.pinned_heads(np.ones((2, 100, 100)) / 100, labels, ["L0 H0", "L1 H1"])
+    assert len(two.layout.xaxis.tickvals) <= MAX_TICK_LABELS // 2  # two maps share it
 
 
 def test_log_ticks_have_full_labels():
-    vals, text = hf.log_ticks(0.03, 700)
-    assert text == [
+    vals = log_ticks([0.03, 700], margin=1.01)
+    assert [f"{v:,.10g}" for v in vals] == [
         "0.05",
         "0.1",
         "0.2",
@@ -358,7 +363,7 @@ def test_questions_are_computed_from_the_maps():
 
 
 def test_beyond_figures_build():
-    from ui import beyond_figures as bf
+    from ui.figures import beyond as bf
 
     bars = bf.special_share_bars([0.5, 0.3], [0.1, 0.2])
     assert [t.name for t in bars.data] == ["attention weight", "value-weighted"]

@@ -13,10 +13,11 @@ from attn_jax import attention_weights, load_model
 from attn_jax.lessons import explore
 from attn_jax.lessons.heads import head_stats
 from attn_jax.lessons.inputs import sentence_vectors
-from ui import figures
-from ui import url_params as up
-from ui.components import MAX_CHARS, clean_text
-from ui.heads_view import PARAMS as MULTIHEAD_PARAMS
+from ui.app import url_params as up
+from ui.app.content import MAX_CHARS
+from ui.app.inputs import clean_text
+from ui.figures import base as figures
+from ui.views.multihead import PARAMS as MULTIHEAD_PARAMS
 
 ODD = [
     "",

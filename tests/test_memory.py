@@ -104,18 +104,18 @@ def test_relieve_memory_drops_jax_caches_over_the_limit_at_most_once_per_period(
     import jax
     import jax.numpy as jnp
 
-    from ui import components
+    from ui.app import server
 
     double = jax.jit(lambda x: 2 * x)
     double(jnp.ones(3))
     assert double._cache_size() == 1
-    components._last_drop[0] = float("-inf")
-    assert components.relieve_memory(limit_mb=0.0, every_s=3600.0)  # over the limit: dropped
+    server._last_drop[0] = float("-inf")
+    assert server.relieve_memory(limit_mb=0.0, every_s=3600.0)  # over the limit: dropped
     assert double._cache_size() == 0
     double(jnp.ones(3))
-    assert not components.relieve_memory(limit_mb=0.0, every_s=3600.0)  # too soon again
+    assert not server.relieve_memory(limit_mb=0.0, every_s=3600.0)  # too soon again
     assert double._cache_size() == 1
-    assert not components.relieve_memory(limit_mb=1e9, every_s=0.0)  # under the limit
+    assert not server.relieve_memory(limit_mb=1e9, every_s=0.0)  # under the limit
     assert float(double(jnp.ones(3))[0]) == 2.0
 
 

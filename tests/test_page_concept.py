@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import APP, page_test
-from ui.concept_content import EXAMPLE
-from ui.text import md_escape
+from ui.app.content import EXAMPLE
+from ui.app.text import md_escape
 
 ROOT = Path(__file__).resolve().parents[1]
 CONCEPT = str(ROOT / "pages" / "1_concept.py")

@@ -8,12 +8,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import attn_jax
-import ui.components as components
+import ui.app.models as models
 from tests.apptest import page_test
-from ui import math_figures as mf
-from ui.concept_content import EXAMPLE
+from ui.app.content import EXAMPLE
+from ui.figures import math as mf
 
-HAS_MODEL = components.get_encoder() is not None
+HAS_MODEL = models.get_encoder() is not None
 needs_model = pytest.mark.skipif(not HAS_MODEL, reason="all-MiniLM-L6-v2 is not installed")
 
 
@@ -59,7 +59,7 @@ def app() -> AppTest:
 
 @needs_model
 def test_default_is_the_real_model_on_it_to_animal(app):
-    assert app.radio(key="math_source").value == "model"
+    assert app.radio(key="math_source").value == "encoder"
     assert (app.selectbox(key="math_layer").value, app.selectbox(key="math_head").value) == (3, 1)
     assert app.selectbox(key="math_query").value == 10  # "it" ([CLS] the animal didn ' t …)
     assert app.selectbox(key="math_key").value == 2  # "animal"
@@ -73,10 +73,13 @@ def test_default_is_the_real_model_on_it_to_animal(app):
 
 
 @needs_model
-@pytest.mark.parametrize("layer, head, i, j", [(0, 0, 1, 3), (5, 11, 10, 2), (2, 7, 14, 0)])
-def test_url_contract_shows_that_cell_of_that_head(layer, head, i, j):
+@pytest.mark.parametrize(
+    "source, layer, head, i, j",
+    [("encoder", 0, 0, 1, 3), ("model", 5, 11, 10, 2), ("encoder", 2, 7, 14, 0)],
+)  # "model": the encoder's old name, in links made before the pages shared `source` values
+def test_url_contract_shows_that_cell_of_that_head(source, layer, head, i, j):
     text = "The trophy didn't fit in the suitcase because it was too big."
-    query = {"text": text, "source": "model", "layer": str(layer), "head": str(head),
+    query = {"text": text, "source": source, "layer": str(layer), "head": str(head),
              "query": str(i), "key": str(j)}  # fmt: skip
     at = _open(query)
     model = attn_jax.load_model().run(text).attentions[layer, head, i, j]
@@ -84,7 +87,7 @@ def test_url_contract_shows_that_cell_of_that_head(layer, head, i, j):
     assert (
         at.selectbox(key="math_query").value == i and at.text_input(key="math_text").value == text
     )
-    assert not at.warning
+    assert at.radio(key="math_source").value == "encoder" and not at.warning
 
 
 @needs_model
@@ -182,7 +185,7 @@ def test_predict_then_reveal(app):
 
 
 def test_toy_mode_without_the_model(monkeypatch):
-    monkeypatch.setattr(components, "_load_encoder", lambda: (None, "no model in this test"))
+    monkeypatch.setattr(models, "load_encoder", lambda: (None, "no model in this test"))
     at = _open()
     assert at.radio(key="math_source").value == "random"
     assert at.selectbox(key="math_query").format_func(0) == "0: [CLS]"
@@ -210,12 +213,12 @@ def test_row_bars_fit_the_data():
     assert mf.top_dimensions([0.1, -3.0, 2.0], 2) == [(1, -3.0), (2, 2.0)]
 
 
-@pytest.mark.skipif(components.get_decoder() is None, reason="no decoder checkpoint")
+@pytest.mark.skipif(models.get_decoder() is None, reason="no decoder checkpoint")
 def test_the_decoder_with_its_causal_mask():
     text = "def add(a, b):\n    return a + b"
     at = _open({"source": "decoder", "text": text, "layer": "1", "head": "2", "query": "6",
                 "key": "3"})  # fmt: skip
-    out = components.get_decoder().run(text)
+    out = models.get_decoder().run(text)
     assert float(_weight(at)) == pytest.approx(float(out.attentions[1, 2, 6, 3]), abs=1e-4)
     assert float(_metrics(at)["max |steps − model|"]) <= 1e-5
     assert any("Mode: the decoder" in i.value for i in at.info)

@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import attn_jax
-import ui.components as uic
+import ui.app.models as models
 from attn_jax.lessons.heads import head_js
 from tests.apptest import page_test
 
@@ -18,32 +18,52 @@ EVIL = ("http://", "<img", "](", "![")  # what would form a link or an image
 
 
 def fake_run(text: str):
-    """A stand-in for the model: [L=6,N=12,T,T] random rows, seeded by the text."""
+    """A stand-in for the model's output: [L=6,N=12,T,T] random rows, seeded by the text."""
     rng = np.random.default_rng(len(text))
     t = len(TOKENS)
     attn = rng.dirichlet(np.ones(t) * 0.3, size=(6, 12, t)).astype(np.float32)
     hidden = rng.normal(size=(7, t, 8)).astype(np.float32)
+    values = rng.normal(size=(6, 12, t, 32)).astype(np.float32)
     return SimpleNamespace(
-        text=text, tokens=list(TOKENS), attentions=attn, hidden_states=hidden, truncated=False
-    )
+        text=text, tokens=list(TOKENS), attentions=attn, hidden_states=hidden, values=values,
+        truncated=False,
+    )  # fmt: skip
+
+
+class FakeEncoder:
+    """A stand-in with the models' surface: 6 layers × 12 heads of dim 32, D = 8."""
+
+    config = SimpleNamespace(n_layer=6, n_head=12, head_dim=32, kv_heads=12)
+    source_label = "fake"
+
+    def __init__(self, suffix: str = ""):
+        self.suffix = suffix
+
+    def run(self, text: str):
+        return fake_run(text + self.suffix)
+
+    def output_weights(self):
+        return np.random.default_rng(0).normal(size=(6, 12, 32, 8)).astype(np.float32)
 
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
     st.cache_data.clear()
+    models.run_cache().clear()
     yield
     st.cache_data.clear()
+    models.run_cache().clear()
+
+
+def no_model():
+    return None, "no model in this test"
 
 
 @pytest.fixture
 def fake_model(monkeypatch):
-    config = SimpleNamespace(n_layers=6, n_heads=12, head_dim=32)
-    encoder = SimpleNamespace(config=config, source_label="fake")
-    monkeypatch.setattr(uic, "get_encoder", lambda: encoder)
-    monkeypatch.setattr(uic, "run_model", fake_run)
-    monkeypatch.setattr(uic, "get_decoder", lambda: None)
-    grouped = SimpleNamespace(run=lambda text: fake_run(text + " (grouped)"))
-    monkeypatch.setattr(attn_jax, "grouped_query", lambda enc, k: grouped)
+    monkeypatch.setattr(models, "load_encoder", lambda: (FakeEncoder(), None))
+    monkeypatch.setattr(models, "load_decoder", no_model)
+    monkeypatch.setattr(attn_jax, "grouped_query", lambda enc, k: FakeEncoder(" (grouped)"))
 
 
 def run_page(params=None) -> AppTest:
@@ -69,7 +89,7 @@ def test_default_view_with_whatever_model_is_installed():
     at = run_page()
     titles = [h.value for h in at.header]
     assert "Grouped-query attention (GQA)" in titles and "Heads in real models" in titles
-    if uic.get_encoder() is not None:
+    if models.get_encoder() is not None:
         assert at.multiselect(key="mh_pins").value == [(5, 11), (0, 0)]
         assert any("Jensen-Shannon" in m.label for m in at.metric)
         assert qp(at, "pins") is None  # the default view writes a short URL
@@ -190,9 +210,8 @@ def test_bad_query_params_fall_back_with_a_notice(fake_model, params):
 
 
 def test_toy_mode_still_teaches(monkeypatch):
-    monkeypatch.setattr(uic, "get_encoder", lambda: None)
-    monkeypatch.setattr(uic, "run_model", lambda text: None)
-    monkeypatch.setattr(uic, "get_decoder", lambda: None)
+    monkeypatch.setattr(models, "load_encoder", no_model)
+    monkeypatch.setattr(models, "load_decoder", no_model)
     at = run_page({"pins": "garbage"})
     assert any("Toy mode" in i.value for i in at.info)
     assert any("pip install --no-deps" in i.value for i in at.info)
@@ -214,7 +233,7 @@ def test_pins_survive_an_empty_sentence(fake_model):
 
 
 def test_the_decoder_through_the_same_views():
-    if uic.get_decoder() is None or uic.get_encoder() is None:
+    if models.get_decoder() is None or models.get_encoder() is None:
         pytest.skip("the decoder or the encoder is not installed")
     at = run_page({"source": "decoder", "pins": "3.3,0.1", "view": "value-weighted"})
     assert at.radio(key="mh_source").value == "decoder"

@@ -8,8 +8,8 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ui import url_params as up
-from ui.text import md_escape, one_line, plotly_text, token_labels
+from ui.app import url_params as up
+from ui.app.text import md_escape, one_line, plotly_text, token_labels
 
 SPECS = [
     up.text("text", "The animal.", 2000),

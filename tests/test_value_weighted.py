@@ -101,7 +101,7 @@ def test_real_model_special_tokens_move_little():
 def test_maps_for_each_view_are_row_distributions():
     from types import SimpleNamespace
 
-    from ui import beyond_view as bv
+    from ui.views import beyond as bv
 
     attn, values, w_o = small_model()
     out = SimpleNamespace(

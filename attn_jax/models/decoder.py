@@ -166,7 +166,8 @@ class Decoder:
 
     Attributes:
       config: DecoderConfig. params: the weights (see the module docstring), jnp arrays.
-      path: the folder it was loaded from. tokenizer: BPETokenizer. buckets: padded lengths.
+      path: the folder it was loaded from; source_label: the same, as text.
+      tokenizer: BPETokenizer. buckets: padded lengths.
       compiled: CompiledBuckets, the run pass per bucket (`logits_of` has its own).
     """
 
@@ -177,6 +178,7 @@ class Decoder:
         self.params = params = jax.tree.map(jnp.asarray, params)
         self.tokenizer = tokenizer
         self.path = path
+        self.source_label = str(path)
         self.buckets = buckets_for(config.n_positions)
         self.max_tokens = self.buckets[-1]
 

@@ -11,7 +11,7 @@ import pytest
 import attn_jax
 from tests.browser.harness import wait_idle
 from tests.browser.test_pages import assert_clean
-from ui.concept_content import EXAMPLE
+from ui.app.content import EXAMPLE
 
 pytestmark = pytest.mark.browser
 

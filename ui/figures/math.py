@@ -14,19 +14,20 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures import ACCENT, ACCENT_SOFT, ATTN_SCALE, DIVERGING, MAX_VALUE_CELLS, safe_labels
-from ui.text import plotly_text
+from ui.app.text import plotly_text
+from ui.figures.base import (
+    ACCENT,
+    ACCENT_SOFT,
+    ATTN_SCALE,
+    DIVERGING,
+    MAX_TICK_LABELS,
+    MAX_VALUE_CELLS,
+    cell_text,
+    safe_labels,
+)
 
-MINUS_INF = "−∞"
 _RAW, _SCALED = "#D9534F", "#6C3FC5"  # unscaled / scaled curves; negative / positive terms
 _POS, _NEG = "#2F6FC4", "#D64541"  # the diverging scale's ends: positive / negative
-MAX_TICKS = 40  # label every row/column up to this many; beyond, Plotly picks a subset
-
-
-def _cell_text(m: np.ndarray, decimals: int) -> np.ndarray:
-    """Cell labels: the value, or −∞ for masked cells (never 'NaN')."""
-    flat = [f"{v:.{decimals}f}" if np.isfinite(v) else MINUS_INF for v in m.ravel()]
-    return np.asarray(flat, dtype=object).reshape(m.shape)
 
 
 def _bound(m: np.ndarray) -> float:
@@ -35,7 +36,7 @@ def _bound(m: np.ndarray) -> float:
 
 
 def _category_axis(labels: list[str], title: str) -> dict:
-    every = dict(dtick=1) if len(labels) <= MAX_TICKS else {}
+    every = dict(dtick=1) if len(labels) <= MAX_TICK_LABELS else {}
     return dict(title=title, type="category", categoryorder="array", categoryarray=labels, **every)
 
 
@@ -63,7 +64,7 @@ def step_heatmap(
     zmin, zmax = (0.0, 1.0) if weights else (-bound, bound)
     masked = bool(np.isneginf(m).any())
     show = m.size <= MAX_VALUE_CELLS
-    text = _cell_text(m, decimals) if (show or masked) else None
+    text = cell_text(m, decimals) if (show or masked) else None
     value = "%{text}" if text is not None else "%{z:.4f}"
     fig = go.Figure(
         go.Heatmap(
@@ -96,7 +97,7 @@ def matrix_table(matrix, row_labels: Sequence[str], col_labels: Sequence[str], d
     rows, cols = safe_labels(row_labels), safe_labels(col_labels)
     if np.isfinite(m).all():
         return pd.DataFrame(np.round(m, decimals), index=rows, columns=cols)
-    return pd.DataFrame(_cell_text(m, decimals), index=rows, columns=cols)
+    return pd.DataFrame(cell_text(m, decimals), index=rows, columns=cols)
 
 
 def dot_product_table(q_i, k_j, products) -> pd.DataFrame:
@@ -119,7 +120,7 @@ def products_figure(products, *, title: str) -> go.Figure:
             hovertemplate="dim %{x}<br>q·k term: %{y:.4f}<extra></extra>",
         )
     )
-    fig.update_xaxes(title="dimension d", dtick=1 if len(p) <= MAX_TICKS else None)
+    fig.update_xaxes(title="dimension d", dtick=1 if len(p) <= MAX_TICK_LABELS else None)
     fig.update_yaxes(title="q_i[d] · k_j[d]", zeroline=True)
     fig.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=50, b=10))
     return fig
@@ -152,7 +153,7 @@ def softmax_table(tokens: Sequence[str], logits, exps, weights) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "key": safe_labels(tokens),
-            "scaled score": _cell_text(np.asarray(logits, np.float64)[None, :], 4)[0],
+            "scaled score": cell_text(np.asarray(logits, np.float64)[None, :], 4)[0],
             "exp(score − max)": np.round(np.asarray(exps, np.float64), 5),
             "weight": np.round(np.asarray(weights, np.float64), 5),
         }
@@ -231,7 +232,7 @@ def qk_view_figure(
         row=2,
         col=4,
     )
-    every = dict(dtick=1) if len(ys) <= MAX_TICKS else {}
+    every = dict(dtick=1) if len(ys) <= MAX_TICK_LABELS else {}
     fig.update_yaxes(type="category", autorange="reversed", **every, row=2)
     fig.update_yaxes(showticklabels=True, row=1, col=1)
     fig.update_xaxes(showticklabels=False, row=1, col=1)

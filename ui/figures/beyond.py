@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures import ACCENT, ACCENT_SOFT, ATTN_SCALE
+from ui.figures.base import ACCENT, ACCENT_SOFT, ATTN_SCALE
 
 KV_CHOICES = (12, 6, 4, 3, 2, 1)  # the divisors of the encoder's 12 heads
 # the views of a head's map: key (URL value) -> label

@@ -12,11 +12,19 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures import ACCENT, ACCENT_SOFT, ATTN_SCALE, DIVERGING, heatmap, safe_labels
+from ui.figures.base import (
+    ACCENT,
+    ACCENT_SOFT,
+    ATTN_SCALE,
+    DIVERGING,
+    heatmap,
+    log_ticks,
+    safe_labels,
+    tick_every,
+)
 
 _GROUP_COLORS = ["#6C3FC5", "#E4572E", "#17BEBB", "#FFC914", "#76B041", "#2E86AB", "#A23B72"]
 _LINE = "rgba(128,128,128,0.9)"  # visible on white and on black
-MAX_TICKS = 16  # token labels per axis; beyond this every k-th one (hover shows all)
 
 
 def _edge_axes(fig: go.Figure, rows: int, cols: int, n: int, labels: list[str]) -> None:
@@ -207,14 +215,11 @@ def head_mosaic(thumbs, pinned: Sequence[tuple[int, int]] = ()) -> go.Figure:
     return fig
 
 
-def _every(n: int) -> int:
-    return max(1, -(-n // MAX_TICKS))
-
-
 def pinned_heads(maps, tokens: Sequence[str], titles: Sequence[str]) -> go.Figure:
     """Pinned heads' maps [P,T,T] in one figure: a 2 × 2 grid from 3 pins, one colour bar.
 
-    Beyond MAX_TICKS tokens every k-th label is shown; the hover names every cell."""
+    Past the tick limit (ui.figures.base.tick_every) every k-th label is shown; the hover
+    names every cell."""
     m = np.asarray(maps, dtype=np.float32)  # sent to the browser as binary float32
     n, t = m.shape[0], m.shape[-1]
     cols = 1 if n == 1 else 2
@@ -228,7 +233,7 @@ def pinned_heads(maps, tokens: Sequence[str], titles: Sequence[str]) -> go.Figur
         vertical_spacing=0.16 if rows > 1 else 0.1,
     )
     labels = safe_labels(tokens)
-    every = _every(t)
+    every = tick_every(t, panels=cols)
     shown = labels[::every]
     for i in range(n):
         fig.add_trace(
@@ -270,10 +275,6 @@ def difference(a, b, tokens: Sequence[str], *, title: str = "") -> go.Figure:
     diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
     lim = float(max(np.abs(diff).max(initial=0), 1e-6))
     fig = heatmap(diff, tokens, tokens, title=title, zmin=-lim, zmax=lim, colorscale=DIVERGING)
-    if len(tokens) > MAX_TICKS:
-        labels = safe_labels(tokens)
-        fig.update_xaxes(dtick=None, tickmode="array", tickvals=labels[:: _every(len(tokens))])
-        fig.update_yaxes(dtick=None, tickmode="array", tickvals=labels[:: _every(len(tokens))])
     return fig
 
 
@@ -358,15 +359,6 @@ def gqa_groups(kv_group: Sequence[int]) -> go.Figure:
     return fig
 
 
-def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
-    """1-2-5 ticks covering [lo, hi] (> 0) with full labels: 0.1, 0.2, 0.5, 1, 2, 5, 10 …"""
-    lo, hi = max(lo, 1e-12), max(hi, lo * 1.0001)
-    vals: list[float] = []
-    for exp in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1):
-        vals += [m * 10.0**exp for m in (1, 2, 5) if lo / 1.01 <= m * 10.0**exp <= hi * 1.01]
-    return vals, [f"{v:,.10g}" for v in vals]
-
-
 def kv_cache_bars(names: Sequence[str], own, mha, *, highlight: str | None = None) -> go.Figure:
     """KV-cache size per model, with its own KV heads and as if it used MHA (GiB, log axis).
 
@@ -390,7 +382,8 @@ def kv_cache_bars(names: Sequence[str], own, mha, *, highlight: str | None = Non
     positive = np.concatenate([own_g, mha_g])
     positive = positive[positive > 0]
     if positive.size:
-        vals, text = log_ticks(float(positive.min()), float(positive.max()))
+        vals = log_ticks(positive, margin=1.01)  # only ticks the bars reach
+        text = [f"{v:,.10g}" for v in vals]
         fig.update_yaxes(tickmode="array", tickvals=vals, ticktext=text, minor=dict(ticks=""))
     fig.update_yaxes(type="log", title="KV cache (GiB, log scale)")
     fig.update_xaxes(

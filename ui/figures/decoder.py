@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ui.figures import ACCENT, ATTN_SCALE
+from ui.figures.base import ACCENT, ATTN_SCALE
 
 
 def head_scores(scores, *, title: str, value_name: str) -> go.Figure:

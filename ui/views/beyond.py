@@ -1,9 +1,9 @@
-"""Beyond raw weights (Streamlit side): one toggle for raw / value-weighted / rollout maps,
+"""Beyond raw weights: one toggle for raw / value-weighted / rollout maps,
 the maps for each view, what each one measures, and how much of the weight on [CLS]/[SEP]
 survives value weighting. For any page that shows a model's heads (Concept, Multi-head).
 
 Use on a page:
-    from ui import beyond_view as bv
+    from ui.views import beyond as bv
     VIEW = bv.view_param("concept_view")        # the URL key `view`, in the page's PARAMS
     ...
     view = bv.view_toggle(VIEW.widget)          # a radio; its value comes from the URL
@@ -20,9 +20,9 @@ import streamlit as st
 from attn_jax.lessons import value_weighted as vw
 from attn_jax.lessons.rollout import rollout
 from attn_jax.memory import ByteBoundedCache
-from ui import beyond_figures as bf
-from ui import url_params as up
-from ui.figures import PLOTLY_CONFIG
+from ui.app import url_params as up
+from ui.app.charts import chart
+from ui.figures import beyond as bf
 
 VIEWS = bf.VIEWS  # key (the URL value) -> label
 EXPLANATIONS = {
@@ -83,11 +83,11 @@ def _maps_cache() -> ByteBoundedCache:
 
 
 def _model_id(model) -> str:
-    return f"{type(model).__name__}:{getattr(model, 'source_label', '')}"
+    return f"{type(model).__name__}:{model.source_label}"
 
 
 def _value_weighted(out, model) -> np.ndarray:
-    norms = vw.value_weighted(out.attentions, out.values, vw.output_weights_of(model))
+    norms = vw.value_weighted(out.attentions, out.values, model.output_weights())
     return vw.row_shares(norms, out=norms)  # [L,N,T,T] float32, divided in place
 
 
@@ -104,7 +104,7 @@ def maps_for_view(out, view: str, model) -> np.ndarray:
     Returns:
       a read-only float array; cached across sessions (bounded), so do not modify it.
     """
-    if view not in VIEWS or view == "raw" or getattr(out, "values", None) is None:
+    if view not in VIEWS or view == "raw":
         return out.attentions
     key = (_model_id(model), out.text, len(out.tokens), view)
     if view == "rollout":
@@ -118,10 +118,8 @@ def special_survival(out, model, by: str = "layer") -> tuple[np.ndarray, np.ndar
     and the share left of it after value weighting: per layer [L] (by="layer") or per head
     [L,N] (by="head")."""
     raw = vw.special_share(out.attentions, out.tokens, by=by)
-    if getattr(out, "values", None) is None:  # no value vectors: the raw weights (as maps_for_view)
-        return raw, raw
     weighted = vw.special_value_share(
-        out.attentions, out.values, vw.output_weights_of(model), out.tokens, by=by
+        out.attentions, out.values, model.output_weights(), out.tokens, by=by
     )
     return raw, weighted
 
@@ -133,8 +131,6 @@ def marker_name(tokens) -> str:
 
 def special_tokens_note(out, model, key: str = "special_share") -> None:
     """Metrics and a bar chart: how much of the weight on [CLS]/[SEP] survives value weighting."""
-    if getattr(out, "values", None) is None:
-        return
     raw, weighted = special_survival(out, model)
     marker = marker_name(out.tokens)
     c1, c2, c3 = st.columns(3)
@@ -142,13 +138,7 @@ def special_tokens_note(out, model, key: str = "special_share") -> None:
     c2.metric("value-weighted share", f"{weighted.mean():.0%}")
     kept = weighted.mean() / raw.mean() if raw.mean() > 0 else float("nan")
     c3.metric("what survives", f"{kept:.0%}" if np.isfinite(kept) else "–")
-    st.plotly_chart(
-        bf.special_share_bars(raw, weighted, marker),
-        key=key,
-        width="stretch",
-        theme="streamlit",
-        config=PLOTLY_CONFIG,
-    )
+    chart(bf.special_share_bars(raw, weighted, marker), key=key)
     st.caption(
         f"Mean over the heads and query rows of each layer. Much of the weight parked on "
         f"{marker} moves little: the value vectors there are short (Kobayashi et al. 2020)."

@@ -1,4 +1,4 @@
-"""A page's view <-> its URL, through session state (Streamlit side of ui/url_params.py).
+"""A page's view <-> its URL, through session state (Streamlit side of ui/app/url_params.py).
 
 On arrival (a new session, a page switch, or an edited address) the URL is read into the
 widgets' session-state keys; after each change the page calls `sync_url` and the address bar
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from ui.url_params import Param, dump, parse
+from ui.app.url_params import Param, dump, parse
 
 _MARK = "_url_view"  # (page, the query params this session last read or wrote)
 _SPECS = "_url_specs"
@@ -40,6 +40,11 @@ def view_from_url(page: str, specs: Sequence[Param]) -> list[str]:
     return parsed.notices
 
 
+def specs() -> list[Param]:
+    """The URL keys of the page being drawn (as given to view_from_url)."""
+    return st.session_state.get(_SPECS, [])
+
+
 def value(p: Param):
     """A key's current value (its widget's, else the default)."""
     return st.session_state.get(p.widget, p.default)
@@ -47,8 +52,8 @@ def value(p: Param):
 
 def sync_url() -> None:
     """Write the current view to the address bar (only what differs from the defaults)."""
-    specs = st.session_state.get(_SPECS, [])
-    params = dump({p.key: value(p) for p in specs}, specs)
+    keys = specs()
+    params = dump({p.key: value(p) for p in keys}, keys)
     mark = st.session_state.get(_MARK)
     now = {k: (v,) for k, v in params.items()}
     if mark is not None and mark[1] == now:

@@ -1,4 +1,4 @@
-"""Attention maps whose cells open their arithmetic on the Math page (Streamlit side).
+"""Attention maps whose cells open their arithmetic on the Math page.
 
 Any page can draw a model's attention map with `attention_heatmap_with_click`; a click on a
 cell switches to the Math page with that sentence, layer, head, query and key in the URL
@@ -12,14 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from ui.click_heatmap import clickable_heatmap, clicked_cell
-from ui.figures import PLOTLY_CONFIG
-
-MATH_PAGE = "pages/2_math.py"
+from ui.app.charts import chart
+from ui.app.page import MATH_PAGE
+from ui.figures.click_heatmap import clickable_heatmap, clicked_cell
 
 
 def math_link_params(
-    text: str, layer: int, head: int, query: int, key: int, source: str = "model"
+    text: str, layer: int, head: int, query: int, key: int, source: str = "encoder"
 ) -> dict[str, str]:
     """The Math page's URL keys for one cell of one head (token positions as in the model)."""
     return {
@@ -39,7 +38,7 @@ def attention_heatmap_with_click(
     text: str,
     layer: int,
     head: int,
-    source: str = "model",
+    source: str = "encoder",
     key: str,
     title: str = "",
     selected: tuple[int, int] | None = None,
@@ -49,11 +48,11 @@ def attention_heatmap_with_click(
 
     Args:
       weights: [T,S] attention weights of that head (rows = queries), e.g.
-        `run_model(text).attentions[layer, head]`.
+        `run_of(source, text).attentions[layer, head]`.
       tokens: the model's T tokens (word pieces incl. [CLS]/[SEP]), as plain text.
       text: the sentence the map was computed from (carried to the Math page).
       layer, head: 0-based, as in the model.
-      source: the Math page's `source` value: "model" (the encoder) or "decoder".
+      source: the model, as the Math page's `source` names it: "encoder" or "decoder".
       key: a unique widget key for the chart (required: the click is read from it).
       title, selected, height: passed to ui.click_heatmap.clickable_heatmap.
 
@@ -62,15 +61,7 @@ def attention_heatmap_with_click(
                                    layer=3, head=1, key="concept_map")
     """
     fig = clickable_heatmap(weights, tokens, tokens, title=title, selected=selected, height=height)
-    event = st.plotly_chart(
-        fig,
-        width="stretch",
-        theme="streamlit",
-        key=key,
-        on_select="rerun",
-        selection_mode="points",
-        config=PLOTLY_CONFIG,
-    )
+    event = chart(fig, key=key, on_select="rerun", selection_mode="points")
     st.caption("Click a cell to see its arithmetic on the Math page.")
     cell = clicked_cell(event, np.shape(weights))
     if cell is not None:
@@ -91,12 +82,4 @@ def heatmap_picking_cell(fig, *, key: str, query_key: str, key_key: str) -> None
         if cell is not None:
             st.session_state[query_key], st.session_state[key_key] = cell
 
-    st.plotly_chart(
-        fig,
-        width="stretch",
-        theme="streamlit",
-        key=key,
-        on_select=on_click,
-        selection_mode="points",
-        config=PLOTLY_CONFIG,
-    )
+    chart(fig, key=key, on_select=on_click, selection_mode="points")

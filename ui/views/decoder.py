@@ -1,4 +1,4 @@
-"""The causal decoder on the Concept page (Streamlit side): what an LLM's attention does
+"""The causal decoder's tabs (on the Concept page): what an LLM's attention does
 that an encoder's cannot show. Every number is measured on the shipped model: next-token
 predictions, attention sinks, induction heads and their phase change in training, and the
 KV cache checked against a full run.
@@ -13,10 +13,11 @@ import streamlit as st
 
 from attn_jax.lessons import decoder_heads as dh
 from attn_jax.lessons import decoder_lessons as dl
-from ui import decoder_figures as dfig
-from ui import figures
-from ui.components import PLOTLY, get_decoder
-from ui.text import md_escape, plotly_text, token_labels
+from ui.app.charts import chart
+from ui.app.models import get_decoder
+from ui.app.text import md_escape, plotly_text, token_labels
+from ui.figures import base as figures
+from ui.figures import decoder as dfig
 
 TOKENS_NOTE = (
     "The decoder reads byte-level BPE tokens (as GPT-2 does): a token often starts with the "
@@ -63,7 +64,7 @@ def sinks(out) -> None:
         "later tokens."
     )
     fig = dfig.head_scores(scores, title="Share of attention on the first token", value_name="sink")
-    st.plotly_chart(fig, key="decoder_sinks", **PLOTLY)
+    chart(fig, key="decoder_sinks")
 
 
 def induction(decoder) -> None:
@@ -86,14 +87,14 @@ def induction(decoder) -> None:
     left, right = st.columns(2)
     with left:
         fig = dfig.head_scores(scores, title="Induction score per head", value_name="induction")
-        st.plotly_chart(fig, key="decoder_induction", **PLOTLY)
+        chart(fig, key="decoder_induction")
     with right:
         labels = [plotly_text(t) for t in token_labels(decoder.tokenizer.token_strings(ids))]
         fig = figures.heatmap(
             maps[layer, head], labels, labels, title=f"L{layer}·H{head} on the repeated tokens",
             show_values=False,
         )  # fmt: skip
-        st.plotly_chart(fig, key="decoder_induction_map", **PLOTLY)
+        chart(fig, key="decoder_induction_map")
         st.caption("The off-diagonal stripe: each token of the second copy looks one step past "
                    "its twin in the first copy.")  # fmt: skip
 
@@ -121,7 +122,7 @@ def training(decoder) -> None:
             "heads appear abruptly, a “phase change” in the score below (Olsson et al. 2022)."
         )
     st.markdown(ran + told)
-    st.plotly_chart(dfig.training_curves(curves), key="decoder_training", **PLOTLY)
+    chart(dfig.training_curves(curves), key="decoder_training")
 
 
 @st.cache_data(show_spinner="Generating with a KV cache …", max_entries=16)

@@ -1,4 +1,4 @@
-"""Predict, then reveal (Streamlit side): a question, a choice, then the answer and why.
+"""Predict, then reveal: a question, a choice, then the answer and why.
 
 The questions come from attn_jax.lessons.quiz, computed on the numbers on screen. The choice
 lives only in the widget's session state of this visit; nothing is recorded.
@@ -11,7 +11,7 @@ import zlib
 import streamlit as st
 
 from attn_jax.lessons.quiz import Question
-from ui.text import md_escape
+from ui.app.text import md_escape
 
 
 def predict_then_reveal(question: Question, *, key: str) -> None:

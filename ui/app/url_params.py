@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ui.text import md_escape
+from ui.app.text import md_escape
 
 MAX_VALUE_CHARS = 4000  # longer values are not read at all
 _PAIR = re.compile(r"^\s*(\d{1,3})\s*[.:]\s*(\d{1,3})\s*$")
@@ -63,21 +63,30 @@ def integer(key: str, default: int | None, lo: int, hi: int, state_key: str = ""
     return Param(key, default, read, str, state_key)
 
 
-def number(key: str, default: float, lo: float, hi: float, state_key: str = "") -> Param:
-    """A finite float in [lo, hi]."""
+def number(
+    key: str, default: float, lo: float, hi: float, state_key: str = "", decimals: int | None = None
+) -> Param:
+    """A finite float in [lo, hi], rounded to `decimals` (a slider's steps) when given."""
 
     def read(raw: str) -> float:
         value = float(raw[:32])
         if not (math.isfinite(value) and lo <= value <= hi):
             raise ValueError("out of range")
-        return value
+        return value if decimals is None else round(value, decimals)
 
     return Param(key, default, read, lambda v: f"{v:g}", state_key)
 
 
-def choice(key: str, default: Any, options: Sequence, state_key: str = "") -> Param:
-    """One of `options`, written as str(option)."""
-    by_text = {str(o): o for o in options}
+def choice(
+    key: str,
+    default: Any,
+    options: Sequence,
+    state_key: str = "",
+    aliases: Mapping[str, Any] | None = None,
+) -> Param:
+    """One of `options`, written as str(option); `aliases` are older names still read (an
+    old link keeps working) but never written."""
+    by_text = {**(aliases or {}), **{str(o): o for o in options}}
 
     def read(raw: str):
         if raw not in by_text:
@@ -85,6 +94,19 @@ def choice(key: str, default: Any, options: Sequence, state_key: str = "") -> Pa
         return by_text[raw]
 
     return Param(key, default, read, str, state_key)
+
+
+def labelled(key: str, default: str, labels: Mapping[str, str], state_key: str = "") -> Param:
+    """One of `labels` (short name -> label): the URL holds the short name, the widget's
+    state the label (for tabs keyed by their label)."""
+    by_name, by_label = dict(labels), {label: name for name, label in labels.items()}
+
+    def read(raw: str) -> str:
+        if raw not in by_name:
+            raise ValueError("unknown option")
+        return by_name[raw]
+
+    return Param(key, by_name[default], read, lambda label: by_label.get(label, default), state_key)
 
 
 def flag(key: str, default: bool, state_key: str = "") -> Param:

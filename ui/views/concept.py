@@ -1,5 +1,6 @@
-"""The Concept page's sections: its URL keys, the head picker, the three views of one head,
-the counterfactual. Streamlit pieces; the figures come from ui.figures.
+"""The Concept page's sections: the core idea, RNN vs CNN vs self-attention, the worked
+example (illustrative, then live), the head picker, the three views of one head, the
+counterfactual, the found syntactic and semantic heads, and the decoder's tabs.
 
 URL keys: text, text2 (the two sentences), source (encoder | decoder), query, key (token
 positions, 0-based, [CLS] = 0 for the encoder),
@@ -12,18 +13,22 @@ from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
 import streamlit as st
 
 from attn_jax.lessons import concept_quiz, explore
-from ui import beyond_view as bv
-from ui import decoder_view as dv
-from ui import figures, state
-from ui import url_params as up
-from ui.cell_link import attention_heatmap_with_click
-from ui.components import INSTALL_HINT, PLOTLY, get_decoder, get_encoder, run_decoder, run_model
-from ui.concept_content import COUNTERFACTUAL, EXAMPLE, ILLUSTRATIVE_ROW, MAX_CHARS
-from ui.quiz import predict_then_reveal
-from ui.text import md_escape, plotly_text, token_labels
+from ui.app import url_params as up
+from ui.app import url_state
+from ui.app.charts import chart
+from ui.app.content import COUNTERFACTUAL, EXAMPLE, MAX_CHARS
+from ui.app.inputs import sentence_input
+from ui.app.models import INSTALL_HINT, get_decoder, model_of, run_of
+from ui.app.text import md_escape, plotly_text, token_labels
+from ui.figures import base as figures
+from ui.views import beyond as bv
+from ui.views import decoder as dv
+from ui.views.cell_link import attention_heatmap_with_click
+from ui.views.quiz import predict_then_reveal
 
 TEXT = up.text("text", EXAMPLE, MAX_CHARS, state_key="concept_text")
 TEXT2 = up.text("text2", COUNTERFACTUAL, MAX_CHARS, state_key="concept_text2")
@@ -48,11 +53,93 @@ LLM_TABS = {
 LLM = up.choice("llm", "next", list(LLM_TABS), state_key="concept_llm")
 PARAMS = [TEXT, TEXT2, SOURCE, QUERY, TARGET, MODE, LAYER, HEAD, CHART, VIEW, LLM]
 PICKS = (QUERY, TARGET, LAYER, HEAD)
+# The course's illustrative row for "it" (not a model's output): word -> weight; the course
+# gives no number for "it" itself (NaN: drawn as no bar, labelled "–").
+ILLUSTRATIVE_ROW = {
+    "The": 0.01,
+    "animal": 0.85,
+    "didn't": 0.05,
+    "cross": 0.01,
+    "the": 0.01,
+    "street": 0.01,
+    "because": 0.02,
+    "it": float("nan"),
+    "was": 0.01,
+    "too": 0.01,
+    "tired": 0.02,
+}
+
+CORE_IDEA = [
+    (
+        "1 · Score",
+        "Each token asks a question (its query) and compares it with every other token's "
+        "label (its key): one score per pair of positions.",
+    ),
+    (
+        "2 · Mix",
+        "Softmax turns a token's scores into weights that sum to 1, and the token's new vector "
+        "is the weighted sum of all the tokens' values.",
+    ),
+    (
+        "3 · Connect",
+        "Any two tokens are one step apart, however far apart they sit: “it” can reach "
+        "“animal” directly, with no chain of steps in between.",
+    ),
+]
+
+
+def architecture_table() -> pd.DataFrame:
+    """RNN vs CNN vs self-attention (n tokens, d model dim, k kernel size)."""
+    return pd.DataFrame(
+        {
+            "per-layer cost": ["O(n·d²)", "O(k·n·d²)", "O(n²·d)"],
+            "sequential steps": ["O(n)", "O(1)", "O(1)"],
+            "max path length between two tokens": [
+                "O(n)",
+                "O(n/k) (contiguous), O(log_k n) (dilated)",
+                "O(1)",
+            ],
+            "limitation": [
+                "steps run one after another (slow to train); far-apart information fades",
+                "sees only a window per layer; needs many layers for long-range links",
+                "cost and memory grow with n²; no built-in notion of order (needs positions)",
+            ],
+        },
+        index=pd.Index(["RNN", "CNN", "Self-attention"], name="layer type"),
+    )
+
+
 WORD_PIECES_NOTE = (
     "Tokens are the model's word pieces: “didn't” becomes “didn”, “'”, “t”, and a piece that "
     "continues a word starts with ##. [CLS] and [SEP] are the markers the model adds at the "
     "start and the end. A repeated token is numbered: the, the₂."
 )
+
+
+def core_idea() -> None:
+    """The core idea in three steps, side by side."""
+    st.header("The core idea in three steps")
+    for col, (title, text) in zip(st.columns(3), CORE_IDEA, strict=True):
+        with col.container(border=True):
+            st.markdown(f"**{title}**")
+            st.write(text)
+
+
+def architectures() -> None:
+    """RNN vs CNN vs self-attention: cost, steps, path length, limits."""
+    st.header("RNN vs CNN vs self-attention")
+    st.table(architecture_table())
+    st.caption("n tokens, d model dimension, k kernel size (Vaswani et al. 2017, Table 1).")
+
+
+def illustrative_example() -> None:
+    """The worked example with the course's made-up numbers."""
+    st.header("Worked example: what does “it” refer to?")
+    st.markdown(f"> {EXAMPLE}")
+    st.markdown(
+        "First the course's **illustrative** numbers (made up for teaching, not a model's):"
+    )
+    chart(illustrative_figure(), key="illustrative")
 
 
 @st.cache_resource
@@ -79,19 +166,13 @@ def model_picker() -> str:
     return source
 
 
-def model_of(source: str):
-    return get_decoder() if source == "decoder" else get_encoder()
-
-
 def encode(text: str, source: str = "encoder"):
     """The model's output for `text`, with notices; None when there is nothing to show."""
     if not text:
         return None
-    if source == "decoder":
-        out = run_decoder(text)
-        out = None if out is None else dv.readable(out)
-    else:
-        out = run_model(text)
+    out = run_of(source, text)
+    if source == "decoder" and out is not None:
+        out = dv.readable(out)
     if out is None:
         st.warning(f"The live view needs the model. {INSTALL_HINT}", icon=":material/warning:")
     elif out.truncated:
@@ -182,7 +263,7 @@ def attention_views(
     weights = out.attentions[layer, head]
     labels = token_labels(out.tokens)
     name = f"layer {layer}, head {head}"
-    chosen, tabs = state.url_tabs(CHART, CHARTS)
+    chosen, tabs = url_state.url_tabs(CHART, CHARTS)
     with tabs[chosen]:
         if chosen == "row":
             title = f"Row of “{plotly_text(labels[query])}”, {name}"
@@ -190,14 +271,14 @@ def attention_views(
         elif chosen == "heatmap" and view == "raw":
             attention_heatmap_with_click(
                 weights, out.tokens, text=out.text, layer=layer, head=head,
-                key="main_heatmap", title=f"All rows, {name}", source=math_source(source),
+                key="main_heatmap", title=f"All rows, {name}", source=source,
             )  # fmt: skip
             return
         elif chosen == "heatmap":
             fig = figures.heatmap(weights, out.tokens, out.tokens, title=f"All rows, {name}")
         else:
             fig = figures.token_lines(weights, out.tokens, query=query, title=name)
-        st.plotly_chart(fig, key=f"main_{chosen}", **PLOTLY)
+        chart(fig, key=f"main_{chosen}")
 
 
 def counterfactual(out, other, query: int, layer: int, head: int) -> None:
@@ -214,7 +295,7 @@ def counterfactual(out, other, query: int, layer: int, head: int) -> None:
                 o.tokens,
                 title=f"“{plotly_text(token_labels(o.tokens)[q])}”, layer {layer}, head {head}",
             )
-            st.plotly_chart(fig, key=f"cf_{tag}", **PLOTLY)
+            chart(fig, key=f"cf_{tag}")
     words = ("animal", "street")
     reading = explore.counterfactual_reading(
         explore.weights_on(out.attentions[layer, head, query], out.tokens, words),
@@ -253,24 +334,19 @@ def predict_previous_token_head(out) -> None:
         predict_then_reveal(question, key="concept_quiz_prev")
 
 
-def math_source(source: str) -> str:
-    """The Math page's `source` value for this page's model."""
-    return "decoder" if source == "decoder" else "model"
-
-
 def pattern_map(out, ph, source: str = "encoder") -> None:
     """One found head's map; a click opens the cell on the Math page."""
     attention_heatmap_with_click(
         out.attentions[ph.layer, ph.head], out.tokens, text=out.text, layer=ph.layer,
         head=ph.head, key=f"pattern_{ph.layer}_{ph.head}", title=f"L{ph.layer}·H{ph.head}",
-        source=math_source(source),
+        source=source,
     )  # fmt: skip
 
 
 def llm_sections(text: str) -> None:
     """The decoder's own lessons, one tab at a time (only the open one is computed)."""
-    decoder, out = get_decoder(), run_decoder(text)
-    chosen, tabs = state.url_tabs(LLM, LLM_TABS)
+    decoder, out = get_decoder(), run_of("decoder", text)
+    chosen, tabs = url_state.url_tabs(LLM, LLM_TABS)
     with tabs[chosen]:
         if chosen == "next":
             dv.next_tokens(decoder, dv.readable(out))
@@ -282,3 +358,65 @@ def llm_sections(text: str) -> None:
             dv.training(decoder)
         else:
             dv.kv_cache(decoder, text)
+
+
+def live_intro() -> tuple[str, object | None]:
+    """The model switch and the sentence; returns (source, the model's output or None)."""
+    st.subheader("Live from a real model")
+    st.markdown(
+        "The same sentence through a real trained transformer, run by this app's own JAX "
+        "attention: **all-MiniLM-L6-v2**, a pretrained encoder (6 layers × 12 heads; every token "
+        "sees every other), or the **decoder** this project trains, a small GPT-2 (each token "
+        "sees only the tokens before it, as in an LLM). Edit the sentence, pick the query token, "
+        "and let the page find the head that links it to a target, or pick any head yourself."
+    )
+    source = model_picker()
+    text = sentence_input("Sentence", EXAMPLE, key=TEXT.widget)
+    reset_picks_on_new_text(text + "\x00" + source)
+    out = encode(text, source)
+    if out is not None:
+        st.caption(dv.TOKENS_NOTE if source == "decoder" else WORD_PIECES_NOTE)
+    return source, out
+
+
+@st.fragment
+def live_section(out, source: str) -> None:
+    """Query, head (found or picked), the three views and the counterfactual: one section."""
+    view = view_picker()
+    shown = in_view(out, view, model_of(source))
+    query, layer, head = head_picker(shown)
+    with st.expander("Predict first: where will it look?", icon=":material/quiz:"):
+        predict_strongest_key(shown, query, layer, head)
+    attention_views(shown, query, layer, head, view, source)
+
+    st.header("Change one word: a counterfactual")
+    text2 = sentence_input("Second sentence", COUNTERFACTUAL, key=TEXT2.widget)
+    other = encode(text2, source)
+    if other is not None:
+        counterfactual(shown, in_view(other, view, model_of(source)), query, layer, head)
+    url_state.sync_url()
+
+
+def found_heads(out, source: str) -> None:
+    """Syntactic and semantic heads found by measurement on the visitor's sentence."""
+    st.header("Syntactic and semantic heads")
+    st.markdown(
+        "Heads are found here by measurement on your sentence, not picked by hand. "
+        "The labels are heuristics (Clark et al. 2019 found such heads in BERT)."
+    )
+    with st.expander("Predict first: which head follows position?", icon=":material/quiz:"):
+        predict_previous_token_head(out)
+    found = pattern_heads(out)
+    for col, ph in zip(st.columns(len(found)), found, strict=True):
+        with col:
+            st.markdown(f"**{ph.name}** ({ph.kind}) · layer {ph.layer}, head {ph.head}")
+            pattern_map(out, ph, source)
+            st.caption(md_escape(ph.reading))
+    if len(found) == 1:
+        st.caption("No pronoun in this sentence, so no pronoun → antecedent head to show.")
+
+
+def inside_a_language_model(text: str) -> None:
+    """The decoder's own lessons (only with the decoder chosen)."""
+    st.header("Inside a language model")
+    llm_sections(text)

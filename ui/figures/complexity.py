@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ui.figures.base import log_ticks
+
 COLORS = {
     "attention": "#6C3FC5",
     "memory_efficient": "#2CA58D",
@@ -22,17 +24,6 @@ LABELS = {
     "rnn_scan": "RNN step (lax.scan)",
     "conv1d": "1-D convolution",
 }
-
-
-def log_ticks(values) -> list[float]:
-    """1-2-5 ticks covering the finite positive values (Plotly's own log ticks drop digits)."""
-    v = np.asarray([x for x in np.ravel(values) if x is not None], np.float64)
-    v = v[np.isfinite(v) & (v > 0)]
-    if not len(v):
-        return []
-    lo, hi = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
-    ticks = [m * 10.0**e for e in np.arange(lo, hi + 1) for m in (1, 2, 5)]
-    return [t for t in ticks if v.min() / 2 <= t <= v.max() * 2]
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:

@@ -1,7 +1,8 @@
-"""Plotly figure builders shared by the pages: numpy in, go.Figure out. Never imports streamlit.
+"""What every figure shares: colours, the chart config, tick and cell-text rules, and the
+basic maps (heatmap, one row as bars, lines between tokens). Never imports streamlit.
 
 Token labels come from visitors: Plotly renders a subset of HTML in labels and hover text, so
-every label goes through ui.text.plotly_text (and ui.text.token_labels for repeats).
+every label goes through ui.app.text.plotly_text (and token_labels for repeats).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.text import plotly_text, token_labels
+from ui.app.text import plotly_text, token_labels
 
 # Colour scales start at the page's background (transparent), so a map reads the same in
 # Streamlit's light and dark themes: weight 0 is "nothing", weight 1 is full purple.
@@ -34,11 +35,34 @@ MAX_VALUE_CELLS = 100  # print numbers in cells only up to 10 x 10: beyond that 
 # Token labels per axis: past this, every k-th one. More cannot be read, and the browser
 # measures every label it draws (256 of them on three axes took a Concept page ~25 s to draw).
 MAX_TICK_LABELS = 48
+MINUS_INF = "−∞"  # the text of a masked cell (a -inf score)
 
 
-def tick_every(n: int) -> int:
-    """Label every k-th of n tokens, so that at most MAX_TICK_LABELS labels are drawn."""
-    return max(1, -(-n // MAX_TICK_LABELS))
+def tick_every(n: int, panels: int = 1) -> int:
+    """Label every k-th of n tokens, so that at most MAX_TICK_LABELS labels are drawn across
+    the width (`panels` maps side by side share it)."""
+    return max(1, -(-n * panels // MAX_TICK_LABELS))
+
+
+def cell_text(m: np.ndarray, decimals: int) -> np.ndarray:
+    """Cell labels: the value, −∞ for masked (-inf) cells, "" for missing (NaN) ones."""
+    flat = [
+        f"{v:.{decimals}f}" if np.isfinite(v) else (MINUS_INF if v == -np.inf else "")
+        for v in np.ravel(m)
+    ]
+    return np.asarray(flat, dtype=object).reshape(np.shape(m))
+
+
+def log_ticks(values, margin: float = 2.0) -> list[float]:
+    """1-2-5 ticks covering the finite positive values (Plotly's own log ticks drop digits),
+    from min / margin to max · margin."""
+    v = np.asarray([x for x in np.ravel(values) if x is not None], np.float64)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not len(v):
+        return []
+    lo, hi = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
+    ticks = [m * 10.0**e for e in np.arange(lo, hi + 1) for m in (1, 2, 5)]
+    return [t for t in ticks if v.min() / margin <= t <= v.max() * margin]
 
 
 def safe_labels(labels: Sequence[str]) -> list[str]:

