@@ -1,5 +1,6 @@
-"""AppTest of one page of the multipage app: the entry file is app.py, as in `streamlit run`,
-so links between pages (`st.page_link`) resolve as they do for a visitor."""
+"""The one page runner: AppTest of one page of the multipage app. The entry file is app.py,
+as in `streamlit run`, so links between pages (`st.page_link`) resolve as they do for a
+visitor."""
 
 from __future__ import annotations
 
@@ -23,3 +24,15 @@ def page_test(name: str, timeout: float = 180, query: dict | None = None) -> App
     for key, value in (query or {}).items():
         at.query_params[key] = value
     return at.switch_page(PAGE_FILES[name])
+
+
+def rerun(at: AppTest) -> AppTest:
+    """Run `at` (again, after a widget change) and check that no exception was shown."""
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def run_page(name: str, query: dict | None = None, timeout: float = 300) -> AppTest:
+    """Open page `name` (with an optional URL query), run it, and check it raised nothing."""
+    return rerun(page_test(name, timeout=timeout, query=query))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attn_jax import attention_weights, load_model
+from attn_jax import attention_weights
 from attn_jax.lessons import explore
 from attn_jax.lessons.heads import head_stats
 from attn_jax.lessons.inputs import sentence_vectors
@@ -42,11 +42,6 @@ texts = st.one_of(
     st.text(st.characters(codec="utf-8"), min_size=1000, max_size=10_000),
 )
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-
-
-@pytest.fixture(scope="module")
-def encoder():
-    return load_model()
 
 
 def _check_output(out) -> None:

@@ -1,5 +1,6 @@
-"""Fixtures for the browser tests: one app server per module, headless Chromium, and a
-screenshot of every failing test saved to a temporary folder."""
+"""Fixtures for the browser tests: one app server for the whole session (a module that needs
+a server of its own, e.g. to measure its memory, defines its own `server`), headless
+Chromium, and a screenshot of every failing test saved to a temporary folder."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server():
     s = Server()
     yield s

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.harness import wait_idle
+from tests.browser.harness import Server, wait_idle
 from tests.browser.test_pages import assert_clean, visible_charts
 
 pytestmark = pytest.mark.browser
 PEAK_LIMIT_MB = 690  # Streamlit Community Cloud's smallest tier
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A server of this module's own: its peak memory is measured during the default sweep."""
+    s = Server()
+    yield s
+    s.stop()
 
 
 def open_view(page, server, query: str = "") -> None:

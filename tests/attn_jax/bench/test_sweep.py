@@ -1,4 +1,4 @@
-"""attn_jax.bench.sweep (+ complexity_kernels, ui.complexity_figures): fits, guard rails, sweep."""
+"""attn_jax.bench.sweep and sweep_methods: fits, guard rails, the sweep in a worker process."""
 
 import threading
 from types import SimpleNamespace
@@ -194,28 +194,6 @@ def _table():
     )
 
 
-def test_time_figure_has_slopes_in_legend_and_log_axes():
-    table = _table()
-    fig = cf.time_figure(table, cx.slopes(table))
-    names = [trace.name for trace in fig.data]
-    assert names == ["attention (plain) · slope 2.00", "1-D convolution · slope 1.00"]
-    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
-
-
-def test_memory_and_gflops_figures():
-    fig = cf.memory_figure([128, 256], [2**20, 2**22], [2**19, 2**20], cap_bytes=2**23)
-    assert list(fig.data[0].y) == [1.0, 4.0] and list(fig.data[1].y) == [0.5, 1.0]
-    assert list(fig.data[2].y) == [8.0, 8.0] and "cap" in fig.data[2].name  # the cap, in MiB
-    gf = cf.gflops_figure(_table(), 123.0)
-    assert len(gf.data) == 3 and list(gf.data[2].y) == [123.0, 123.0]
-    assert list(gf.data[2].x) == [128, 2048]  # spans the measured lengths
-
-
-def test_log_ticks_are_1_2_5_and_cover_the_data():
-    assert cf.log_ticks([3.0, 40.0]) == [2.0, 5.0, 10.0, 20.0, 50.0]
-    assert cf.log_ticks([np.nan, -1.0]) == []
-
-
 def test_slopes_are_fitted_on_the_upper_half_of_the_lengths():
     assert cx.upper_half([64, 128, 256, 512, 1024]) == [256, 512, 1024]
     assert cx.upper_half([16, 32, 64, 128]) == [64, 128]
@@ -225,12 +203,6 @@ def test_slopes_are_fitted_on_the_upper_half_of_the_lengths():
     t = 5.0 + 1e-4 * ns**2.0
     table = pd.DataFrame({"method": "attention", "n": ns, "median_ms": t, "status": "ok"})
     assert cx.slopes(table)["attention"] > 1.8 > 1.3 > cx.slopes(table, upper=False)["attention"]
-
-
-def test_time_figure_says_where_the_slopes_were_fitted():
-    table = _table()
-    fig = cf.time_figure(table, cx.slopes(table), fit_from=512)
-    assert "n ≥ 512" in fig.layout.annotations[0].text
 
 
 def test_device_labels_round_trip():
@@ -294,12 +266,3 @@ def test_decode_task_tiny_and_its_figures():
     assert "copy" in bw.data[-1].name
     with pytest.raises(ValueError):
         decode_bench.decode_task([64], heads=4, kv_heads=(3,))
-
-
-def test_ring_figures():
-    rows = [dict(P=p, kv_bytes=2**24 // p, xla_bytes=2**26 // p) for p in (1, 2, 4, 8)]
-    fig = cf.ring_memory_figure(rows)
-    np.testing.assert_allclose(fig.data[2].y, [64, 32, 16, 8])  # the 1/P line in MiB
-    steps = cf.ring_steps_figure(4)
-    z = np.asarray(steps.data[0].z)
-    assert z[1, 0] == 1 and z[1, 1] == 0 and z[0, 1] == 3  # block (device - step) mod P

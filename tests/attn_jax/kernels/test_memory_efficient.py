@@ -1,5 +1,7 @@
 """memory_efficient_attention: equality with attention and jax.nn, ragged chunks, no [T,S]."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,17 +11,11 @@ from hypothesis import strategies as st
 
 from attn_jax import attention
 from attn_jax.kernels.memory_efficient import memory_efficient_attention, working_set_bytes
+from tests import helpers
 
 RNG = np.random.default_rng(1)
-
-
-def rand(*shape, dtype=np.float32):
-    return RNG.normal(size=shape).astype(dtype)
-
-
-def qkv(b, t, s, n, h, k=None):
-    k = n if k is None else k
-    return rand(b, t, n, h), rand(b, s, k, h), rand(b, s, k, h)
+rand = functools.partial(helpers.rand, rng=RNG)
+qkv = functools.partial(helpers.qkv, rng=RNG)
 
 
 def test_one_query_two_keys_by_hand():

@@ -9,18 +9,12 @@ from streamlit.testing.v1 import AppTest
 
 import attn_jax
 import ui.app.models as models
-from tests.apptest import page_test
+from tests.apptest import rerun, run_page
 from ui.app.content import EXAMPLE
 from ui.figures import math as mf
 
 HAS_MODEL = models.get_encoder() is not None
 needs_model = pytest.mark.skipif(not HAS_MODEL, reason="all-MiniLM-L6-v2 is not installed")
-
-
-def _run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -48,13 +42,9 @@ def _array(data) -> np.ndarray:
     return np.asarray(data, dtype=float)
 
 
-def _open(query: dict | None = None) -> AppTest:
-    return _run(page_test("math", timeout=180, query=query))
-
-
 @pytest.fixture
 def app() -> AppTest:
-    return _open()
+    return run_page("math")
 
 
 @needs_model
@@ -81,7 +71,7 @@ def test_url_contract_shows_that_cell_of_that_head(source, layer, head, i, j):
     text = "The trophy didn't fit in the suitcase because it was too big."
     query = {"text": text, "source": source, "layer": str(layer), "head": str(head),
              "query": str(i), "key": str(j)}  # fmt: skip
-    at = _open(query)
+    at = run_page("math", query)
     model = attn_jax.load_model().run(text).attentions[layer, head, i, j]
     assert float(_weight(at)) == pytest.approx(float(model), abs=1e-4)
     assert (
@@ -92,7 +82,7 @@ def test_url_contract_shows_that_cell_of_that_head(source, layer, head, i, j):
 
 @needs_model
 def test_bad_url_values_fall_back_with_a_notice_naming_the_key():
-    at = _open({"source": "<b>nope</b>", "layer": "99", "query": "400", "tau": "inf"})
+    at = run_page("math", {"source": "<b>nope</b>", "layer": "99", "query": "400", "tau": "inf"})
     notices = " ".join(w.value for w in at.warning)
     for key in ("source", "layer", "tau"):
         assert f"“{key}”" in notices
@@ -104,17 +94,17 @@ def test_bad_url_values_fall_back_with_a_notice_naming_the_key():
 def test_another_head_and_cell_change_the_numbers_and_the_url(app):
     before = _weight(app)
     app.selectbox(key="math_head").set_value(4)
-    _run(app)
+    rerun(app)
     assert _weight(app) != before and app.query_params["head"] == "4"
     app.selectbox(key="math_query").set_value(3)
-    _run(app)
+    rerun(app)
     assert app.query_params["query"] == "3"
 
 
 @needs_model
 @pytest.mark.parametrize("tab", ["qk", "value", "steps"])
 def test_each_tab_from_the_url(tab):
-    at = _open({"view": tab, "step": "A·V·W_O"})
+    at = run_page("math", {"view": tab, "step": "A·V·W_O"})
     titles = " | ".join(_titles(at))
     if tab == "value":
         assert "terms of out_10" in titles and "adds to" in titles
@@ -126,29 +116,29 @@ def test_each_tab_from_the_url(tab):
 
 
 def test_random_weights_causal_mask_and_temperature():
-    at = _open({"source": "random", "causal": "1", "view": "steps", "step": "mask"})
+    at = run_page("math", {"source": "random", "causal": "1", "view": "steps", "step": "mask"})
     masked = next(c for c in _charts(at) if c["layout"]["title"]["text"].startswith("masked"))
     assert masked["data"][0]["text"][0][1] == "−∞" and np.isnan(
         _array(masked["data"][0]["z"])[0, 1]
     )
     at.selectbox(key="math_query").set_value(0)
     at.selectbox(key="math_key").set_value(1)
-    _run(at)
+    rerun(at)
     assert _weight(at) == "0.0000" and _metrics(at)["scaled score"] == "−∞ (masked)"
     m1 = _metrics(at)
     at.selectbox(key="math_key").set_value(0)
     at.slider(key="math_tau").set_value(2.0)
-    _run(at)
+    rerun(at)
     assert at.query_params["tau"] == "2"
     assert float(_metrics(at)["max |ours − jax.nn|"]) < 1e-5
     assert m1["q_i · k_j"] != _metrics(at)["q_i · k_j"]  # another key
     at.select_slider(key="math_dk").set_value(32)
-    _run(at)
+    rerun(at)
     assert "[T=16, S=16]" in " ".join(_titles(at)) and at.query_params["d_k"] == "32"
 
 
 def test_tiny_example_and_its_controls():
-    at = _open({"source": "tiny"})
+    at = run_page("math", {"source": "tiny"})
     assert [at.selectbox(key="math_query").format_func(t) for t in range(4)] == [
         "0: I",
         "1: like",
@@ -160,7 +150,7 @@ def test_tiny_example_and_its_controls():
     at.select_slider(key="math_toy_dk").set_value(2)
     at.selectbox(key="math_toy_t").set_value(3)
     at.number_input(key="math_seed").set_value(7)
-    _run(at)
+    rerun(at)
     assert at.query_params["toy_d"] == "6" and at.query_params["seed"] == "7"
     assert float(_metrics(at)["max |ours − jax.nn|"]) < 1e-5
 
@@ -168,11 +158,11 @@ def test_tiny_example_and_its_controls():
 def test_mode_switches_keep_the_sentence(app):
     text = "A cat sat on the mat because it was warm."
     app.text_input(key="math_text").set_value(text)
-    _run(app)
+    rerun(app)
     app.radio(key="math_source").set_value("tiny")
-    _run(app)
+    rerun(app)
     app.radio(key="math_source").set_value("random")
-    _run(app)
+    rerun(app)
     assert app.text_input(key="math_text").value == text
 
 
@@ -180,13 +170,13 @@ def test_predict_then_reveal(app):
     (tau_q,) = [r for r in app.radio if "τ → 0" in r.label]
     assert tau_q.value is None and not any(s.value.startswith("Right") for s in app.success)
     tau_q.set_value(1)
-    _run(app)
+    rerun(app)
     assert any(s.value.startswith("Right") and "0\\.05" in s.value for s in app.success)
 
 
 def test_toy_mode_without_the_model(monkeypatch):
     monkeypatch.setattr(models, "load_encoder", lambda: (None, "no model in this test"))
-    at = _open()
+    at = run_page("math")
     assert at.radio(key="math_source").value == "random"
     assert at.selectbox(key="math_query").format_func(0) == "0: [CLS]"
     assert float(_metrics(at)["max |ours − jax.nn|"]) < 1e-5
@@ -216,14 +206,14 @@ def test_row_bars_fit_the_data():
 @pytest.mark.skipif(models.get_decoder() is None, reason="no decoder checkpoint")
 def test_the_decoder_with_its_causal_mask():
     text = "def add(a, b):\n    return a + b"
-    at = _open({"source": "decoder", "text": text, "layer": "1", "head": "2", "query": "6",
-                "key": "3"})  # fmt: skip
+    query = {"source": "decoder", "text": text, "layer": "1", "head": "2", "query": "6", "key": "3"}
+    at = run_page("math", query)
     out = models.get_decoder().run(text)
     assert float(_weight(at)) == pytest.approx(float(out.attentions[1, 2, 6, 3]), abs=1e-4)
     assert float(_metrics(at)["max |steps − model|"]) <= 1e-5
     assert any("Mode: the decoder" in i.value for i in at.info)
     at.selectbox(key="math_key").set_value(8)  # after the query: masked
-    _run(at)
+    rerun(at)
     assert _weight(at) == "0.0000" and _metrics(at)["scaled score"] == "−∞ (masked)"
-    bad = _open({"source": "decoder", "layer": "5"})  # 4 layers
+    bad = run_page("math", {"source": "decoder", "layer": "5"})  # 4 layers
     assert any("“layer”" in w.value for w in bad.warning)

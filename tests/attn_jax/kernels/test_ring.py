@@ -13,7 +13,7 @@ import pytest
 
 from attn_jax import ring_attention
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 CHILD = textwrap.dedent(
     """

@@ -1,5 +1,7 @@
 """Sliding-window attention: local_window_size=(left, right) on all three kernels."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,14 +11,10 @@ from hypothesis import strategies as st
 
 from attn_jax import attention, attention_weights, memory_efficient_attention, window_mask
 from attn_jax.kernels.memory_efficient import _key_range
+from tests import helpers
 
 RNG = np.random.default_rng(7)
-
-
-def qkv(b, t, s, n, h, k=None):
-    k = n if k is None else k
-    draw = lambda *shape: RNG.normal(size=shape).astype(np.float32)  # noqa: E731
-    return draw(b, t, n, h), draw(b, s, k, h), draw(b, s, k, h)
+qkv = functools.partial(helpers.qkv, rng=RNG)
 
 
 def test_window_mask_by_hand():

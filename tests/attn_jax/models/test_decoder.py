@@ -24,13 +24,8 @@ from attn_jax.models.files import ModelNotFoundError
 from attn_jax.models.kv_cache_decode import cache_bytes, decode_step, generate, prefill
 from attn_jax.models.layer_stack import layer_at
 
-REFERENCE = Path(__file__).parent / "data" / "decoder_reference.npz"
+REFERENCE = Path(__file__).resolve().parents[2] / "data" / "decoder_reference.npz"
 SENTENCE = "The list.append method adds an item to the end of the list."
-
-
-@pytest.fixture(scope="module")
-def dec() -> Decoder:
-    return load_decoder()
 
 
 @pytest.fixture(scope="module")
@@ -43,43 +38,43 @@ def reference():
 # --- the shipped checkpoint and the Hugging Face reference (scripts/make_decoder_reference.py)
 
 
-def test_shipped_folder_is_a_gpt2_checkpoint(dec):
-    assert dec.path == gpt2_files.SHIPPED_DIR
+def test_shipped_folder_is_a_gpt2_checkpoint(decoder):
+    assert decoder.path == gpt2_files.SHIPPED_DIR
     for name in ("config.json", "model.safetensors", "tokenizer.json", "training_log.json"):
-        assert (dec.path / name).is_file()
-    cfg = json.loads((dec.path / "config.json").read_text())
+        assert (decoder.path / name).is_file()
+    cfg = json.loads((decoder.path / "config.json").read_text())
     assert cfg["model_type"] == "gpt2" and cfg["activation_function"] == "gelu_new"
     from safetensors import safe_open
 
-    with safe_open(str(dec.path / "model.safetensors"), framework="numpy") as f:
+    with safe_open(str(decoder.path / "model.safetensors"), framework="numpy") as f:
         names = set(f.keys())
         assert f.get_slice("transformer.h.0.attn.c_attn.weight").get_shape() == [
             cfg["n_embd"],
             3 * cfg["n_embd"],
         ]
     assert "transformer.wte.weight" in names and "transformer.ln_f.bias" in names
-    assert (dec.path / "model.safetensors").stat().st_size < 20e6
+    assert (decoder.path / "model.safetensors").stat().st_size < 20e6
 
 
-def test_matches_reference_attentions_and_logits(dec, reference):
+def test_matches_reference_attentions_and_logits(decoder, reference):
     data, meta = reference
     sample = data["vocab_sample"]
     for i, text in enumerate(meta["texts"]):
-        out = dec.run(text)
+        out = decoder.run(text)
         np.testing.assert_array_equal(out.input_ids, data[f"ids_{i}"])
         att = data[f"att_{i}"]
         ours = out.attentions[:, :, -att.shape[2] :]
         assert ours.shape == att.shape
         assert float(np.max(np.abs(ours - att))) <= 1e-4, text
-        logits = dec.logits(text)
+        logits = decoder.logits(text)
         assert float(np.max(np.abs(logits[:, sample] - data[f"logits_{i}"]))) <= 1e-4, text
         assert float(np.max(np.abs(logits[-1] - data[f"last_logits_{i}"]))) <= 1e-4, text
 
 
-def test_causal_zeros_and_row_sums(dec):
-    out = dec.run(SENTENCE)
+def test_causal_zeros_and_row_sums(decoder):
+    out = decoder.run(SENTENCE)
     t = len(out.tokens)
-    ln = (dec.config.n_layer, dec.config.n_head)
+    ln = (decoder.config.n_layer, decoder.config.n_head)
     assert out.attentions.shape == (*ln, t, t) and out.attentions.dtype == np.float32
     above = np.triu(np.ones((t, t), bool), k=1)
     assert np.all(out.attentions[:, :, above] == 0.0)
@@ -87,9 +82,9 @@ def test_causal_zeros_and_row_sums(dec):
     assert np.all(out.attentions[:, :, 0, 0] == pytest.approx(1.0))
 
 
-def test_output_fields(dec):
-    cfg = dec.config
-    out = dec.run(SENTENCE)
+def test_output_fields(decoder):
+    cfg = decoder.config
+    out = decoder.run(SENTENCE)
     t = len(out.tokens)
     assert "".join(out.tokens) == SENTENCE  # readable strings, no special tokens added
     assert out.input_ids.shape == (t,)
@@ -99,26 +94,26 @@ def test_output_fields(dec):
     assert out.top_next_ids.shape == out.top_next_probs.shape == (t, 5)
     assert np.all(np.diff(out.top_next_probs, axis=1) <= 0)
     assert [p.id for p in out.next_token] == out.top_next_ids[-1].tolist()
-    logits = dec.logits(SENTENCE)
+    logits = decoder.logits(SENTENCE)
     probs = np.exp(logits - logits.max(-1, keepdims=True))
     probs /= probs.sum(-1, keepdims=True)
     np.testing.assert_allclose(np.sort(probs, -1)[:, ::-1][:, :5], out.top_next_probs, atol=1e-5)
-    preds = dec.predictions(SENTENCE, k=3)
+    preds = decoder.predictions(SENTENCE, k=3)
     assert len(preds) == t and [p.id for p in preds[2]] == out.top_next_ids[2, :3].tolist()
     again = pickle.loads(pickle.dumps(out))
     assert isinstance(again, DecoderOutput) and again.tokens == out.tokens
 
 
-def test_values_and_head_weights_reproduce_the_attention_output(dec):
-    out = dec.run(SENTENCE)
-    w = dec.head_weights(1, 2)
-    layer = layer_at(dec.params["layers"], 1)
+def test_values_and_head_weights_reproduce_the_attention_output(decoder):
+    out = decoder.run(SENTENCE)
+    w = decoder.head_weights(1, 2)
+    layer = layer_at(decoder.params["layers"], 1)
     x = out.hidden_states[1]  # input of block 1
     gain, bias = (np.asarray(a) for a in layer["ln_1"])
     a = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) * gain + bias
     for name, got in (("q", out.queries), ("k", out.keys), ("v", out.values)):
         np.testing.assert_allclose(a @ w[f"w_{name}"] + w[f"b_{name}"], got[1, 2], atol=1e-4)
-    assert w["w_o"].shape == (dec.config.head_dim, dec.config.n_embd)
+    assert w["w_o"].shape == (decoder.config.head_dim, decoder.config.n_embd)
 
 
 def test_causal_weights_gradient_is_softmax_gradient():
@@ -137,16 +132,16 @@ def test_causal_weights_gradient_is_softmax_gradient():
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
-def test_empty_text_and_truncation(dec):
-    out = dec.run("")
+def test_empty_text_and_truncation(decoder):
+    out = decoder.run("")
     assert out.tokens == [] and out.next_token == []
-    assert out.attentions.shape == (dec.config.n_layer, dec.config.n_head, 0, 0)
-    long = dec.run("word " * 400)
-    assert long.truncated and len(long.tokens) == dec.max_tokens == dec.config.n_positions
+    assert out.attentions.shape == (decoder.config.n_layer, decoder.config.n_head, 0, 0)
+    long = decoder.run("word " * 400)
+    assert long.truncated and len(long.tokens) == decoder.max_tokens == decoder.config.n_positions
     with pytest.raises(TypeError):
-        dec.run(b"bytes")  # type: ignore[arg-type]
+        decoder.run(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        dec.run("x", k=0)
+        decoder.run("x", k=0)
 
 
 # --- a tiny random GPT-2 checkpoint in the hub's layout, against numpy ---
@@ -180,10 +175,10 @@ def _numpy_gpt2(w: dict, ids: np.ndarray, n_head: int, eps: float) -> np.ndarray
 
 
 @pytest.fixture(scope="module")
-def tiny_dir(tmp_path_factory, dec) -> Path:
+def tiny_dir(tmp_path_factory, decoder) -> Path:
     """Random weights, hub-style names (no `transformer.`) plus the old attn.bias buffers."""
     folder = tmp_path_factory.mktemp("tiny-gpt2")
-    d, f, n_layer, vocab, n_pos = 24, 40, 2, dec.config.vocab_size, 40
+    d, f, n_layer, vocab, n_pos = 24, 40, 2, decoder.config.vocab_size, 40
     rng = np.random.default_rng(7)
     w = {"wte.weight": rng.normal(0, 0.5, (vocab, d)), "wpe.weight": rng.normal(0, 0.5, (n_pos, d))}
     w["ln_f.weight"], w["ln_f.bias"] = rng.normal(1, 0.1, d), rng.normal(0, 0.1, d)
@@ -203,7 +198,7 @@ def tiny_dir(tmp_path_factory, dec) -> Path:
     cfg = {"model_type": "gpt2", "activation_function": "gelu_new", **sizes}
     cfg.update(vocab_size=vocab, layer_norm_epsilon=1e-6)
     (folder / "config.json").write_text(json.dumps(cfg))
-    shutil.copy(dec.path / "tokenizer.json", folder / "tokenizer.json")
+    shutil.copy(decoder.path / "tokenizer.json", folder / "tokenizer.json")
     return folder
 
 
@@ -232,40 +227,41 @@ def test_rejects_other_architectures(tiny_dir, tmp_path):
 # --- the KV cache ---
 
 
-def test_kv_cache_gives_the_full_pass_logits(dec):
-    ids, step_logits, cache = generate(dec, SENTENCE, 20)
+def test_kv_cache_gives_the_full_pass_logits(decoder):
+    ids, step_logits, cache = generate(decoder, SENTENCE, 20)
     n_prompt = len(ids) - 20
-    full = dec.logits_of(ids)
+    full = decoder.logits_of(ids)
     np.testing.assert_allclose(step_logits, full[n_prompt - 1 : len(ids) - 1], atol=1e-4)
-    cfg = dec.config
+    cfg = decoder.config
     per_token = 2 * cfg.n_layer * cfg.n_head * cfg.head_dim * 4  # K and V, float32
     assert cache.nbytes == cache_bytes(cfg, len(ids)) == per_token * len(ids)
     assert int(cache.length) == len(ids)
 
 
-def test_kv_cache_steps_on_given_tokens(dec):
+def test_kv_cache_steps_on_given_tokens(decoder):
     """Prefill 5 tokens, then feed 7 known tokens one by one: logits equal the full pass."""
-    ids = dec.run(SENTENCE).input_ids[:12]
+    ids = decoder.run(SENTENCE).input_ids[:12]
     padded = np.zeros(16, np.int32)
     padded[:5] = ids[:5]
-    logits, cache = prefill(dec.params, padded, 5, cfg=dec.config, capacity=32)
+    logits, cache = prefill(decoder.params, padded, 5, cfg=decoder.config, capacity=32)
     rows = [np.asarray(logits[:5])]
     for token in ids[5:]:
-        step, cache = decode_step(dec.params, cache, int(token), cfg=dec.config)
+        step, cache = decode_step(decoder.params, cache, int(token), cfg=decoder.config)
         rows.append(np.asarray(step)[None])
-    full = dec.logits_of(ids)
+    full = decoder.logits_of(ids)
     np.testing.assert_allclose(np.concatenate(rows)[:12], full[:12], atol=1e-4)
-    assert cache.keys.shape == (dec.config.n_layer, 32, dec.config.n_head, dec.config.head_dim)
+    cfg = decoder.config
+    assert cache.keys.shape == (cfg.n_layer, 32, cfg.n_head, cfg.head_dim)
 
 
 # --- buckets, threads, sources ---
 
 
-def test_no_recompilation_inside_a_bucket(dec):
-    dec.run("word " * 20)  # bucket 32 compiled
+def test_no_recompilation_inside_a_bucket(decoder):
+    decoder.run("word " * 20)  # bucket 32 compiled
     with count_compiles() as seen:
         for n in (17, 23, 31):
-            assert len(dec.run("word " * n).tokens) <= 32
+            assert len(decoder.run("word " * n).tokens) <= 32
     assert seen[0] == 0
     with count_compiles() as seen:  # the counter does see compiles
         jax.jit(lambda x: x * 2.5 - 1)(np.ones(9, np.float32))
@@ -295,10 +291,10 @@ def test_concurrent_runs_match_serial():
         np.testing.assert_allclose(results[i].attentions, fresh.run(text).attentions, atol=1e-6)
 
 
-def test_sources_explicit_env_and_missing(dec, tiny_dir, tmp_path, monkeypatch):
+def test_sources_explicit_env_and_missing(decoder, tiny_dir, tmp_path, monkeypatch):
     monkeypatch.setenv(gpt2_files.ENV_DIR, str(tiny_dir))
     assert load_decoder().path == tiny_dir
-    assert load_decoder(dec.path).path == dec.path  # an explicit folder comes first
+    assert load_decoder(decoder.path).path == decoder.path  # an explicit folder comes first
     monkeypatch.setenv(gpt2_files.ENV_DIR, str(tmp_path))
     with pytest.raises(ModelNotFoundError, match=r"model\.safetensors"):
         load_decoder()
@@ -342,13 +338,13 @@ def test_repeated_random_tokens():
     reason="the shipped 2400-step checkpoint has no induction head yet (best 0.02): "
     "models/tiny-gpt2-pydoc/README.md",
 )
-def test_shipped_model_has_induction_heads(dec):
-    scores = heads.induction_scores(dec, n_random=50, seed=0)
-    assert scores.shape == (dec.config.n_layer, dec.config.n_head)
+def test_shipped_model_has_induction_heads(decoder):
+    scores = heads.induction_scores(decoder, n_random=50, seed=0)
+    assert scores.shape == (decoder.config.n_layer, decoder.config.n_head)
     layer, _, best = heads.best_head(scores)
     assert best >= 0.5 and layer >= 1  # needs a previous-token head in an earlier layer
-    assert heads.previous_token_scores(dec).max() > 0.3
-    sink = heads.sink_scores(dec, SENTENCE)
+    assert heads.previous_token_scores(decoder).max() > 0.3
+    sink = heads.sink_scores(decoder, SENTENCE)
     assert sink.shape == scores.shape and np.all((sink >= 0) & (sink <= 1))
 
 

@@ -10,14 +10,6 @@ from attn_jax.lessons.real_steps import model_attention_steps, model_differences
 TEXT = "The animal didn't cross the street because it was too tired."
 
 
-@pytest.fixture(scope="module")
-def enc():
-    try:
-        return attn_jax.load_model()
-    except attn_jax.ModelNotFoundError:
-        pytest.skip("model not installed")
-
-
 def test_pool_heads_by_hand():
     w = np.arange(8.0).reshape(1, 8)  # 4 heads of dim 2: [0 1 | 2 3 | 4 5 | 6 7]
     np.testing.assert_allclose(gqa._pool_heads(w, 2, 2), [[1.0, 2.0, 5.0, 6.0]])
@@ -25,18 +17,18 @@ def test_pool_heads_by_hand():
     np.testing.assert_allclose(gqa._pool_heads(w, 4, 2), w)
 
 
-def test_twelve_kv_heads_is_the_original_exactly(enc):
-    out = enc.run(TEXT)
-    same = attn_jax.grouped_query(enc, 12).run(TEXT)
+def test_twelve_kv_heads_is_the_original_exactly(encoder):
+    out = encoder.run(TEXT)
+    same = attn_jax.grouped_query(encoder, 12).run(TEXT)
     np.testing.assert_array_equal(same.attentions, out.attentions)
     np.testing.assert_array_equal(same.hidden_states, out.hidden_states)
     cmp = gqa.compare(out, same, 12)
     assert cmp.mean_js == 0.0 and cmp.embedding_cosine == pytest.approx(1.0)
 
 
-def test_one_kv_head_runs_and_stays_finite(enc):
-    out = enc.run(TEXT)
-    mqa = attn_jax.grouped_query(enc, 1)
+def test_one_kv_head_runs_and_stays_finite(encoder):
+    out = encoder.run(TEXT)
+    mqa = attn_jax.grouped_query(encoder, 1)
     assert mqa.config.kv_heads == 1 and mqa.config.n_head == 12
     run = mqa.run(TEXT)
     assert run.tokens == out.tokens
@@ -47,26 +39,26 @@ def test_one_kv_head_runs_and_stays_finite(enc):
     cmp = gqa.compare(out, run, 1)
     assert cmp.js.shape == (6, 12) and 0 < cmp.mean_js < np.log(2)
     assert -1 <= cmp.embedding_cosine < 1
-    assert mqa.compiled[16] is not enc.compiled.get(16)  # its own executable
+    assert mqa.compiled[16] is not encoder.compiled.get(16)  # its own executable
 
 
-def test_query_heads_of_a_group_read_the_same_pooled_keys(enc):
-    out = attn_jax.grouped_query(enc, 3).run(TEXT)  # 4 query heads per K/V head
+def test_query_heads_of_a_group_read_the_same_pooled_keys(encoder):
+    out = attn_jax.grouped_query(encoder, 3).run(TEXT)  # 4 query heads per K/V head
     q, k = out.queries, out.keys
     logits = np.einsum("LNTH,LNSH->LNTS", q, np.repeat(k, 4, axis=1)) / np.sqrt(32)
     weights = np.exp(logits - logits.max(-1, keepdims=True))
     np.testing.assert_allclose(weights / weights.sum(-1, keepdims=True), out.attentions, atol=1e-5)
 
 
-def test_bad_group_counts(enc):
+def test_bad_group_counts(encoder):
     with pytest.raises(ValueError):
-        attn_jax.grouped_query(enc, 5)
+        attn_jax.grouped_query(encoder, 5)
     with pytest.raises(ValueError):
-        attn_jax.grouped_query(attn_jax.grouped_query(enc, 6), 3)
+        attn_jax.grouped_query(attn_jax.grouped_query(encoder, 6), 3)
 
 
-def test_steps_of_a_grouped_head_read_its_groups_keys_and_values(enc):
-    grouped = attn_jax.grouped_query(enc, 3)
+def test_steps_of_a_grouped_head_read_its_groups_keys_and_values(encoder):
+    grouped = attn_jax.grouped_query(encoder, 3)
     out = grouped.run(TEXT)
     steps = model_attention_steps(grouped, TEXT, 2, 7, run=out)  # head 7 reads K/V head 1
     w = grouped.head_weights(2, 7)

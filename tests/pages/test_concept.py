@@ -9,7 +9,7 @@ from tests.apptest import APP, page_test
 from ui.app.content import EXAMPLE
 from ui.app.text import md_escape
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONCEPT = str(ROOT / "pages" / "1_concept.py")
 TIMEOUT = 180  # the first run loads the model and compiles a length bucket
 
@@ -157,3 +157,21 @@ def test_concept_second_sentence_survives_emptying_the_first():
     assert any("empty" in i.value for i in at.info)
     at.text_input(key="concept_text").set_value(EXAMPLE).run()
     assert at.text_input(key="concept_text2").value == mine
+
+
+@pytest.mark.parametrize("tab", ["next", "sinks", "induction", "training", "cache"])
+def test_concept_page_with_the_decoder(tab):
+    at = page_test("concept", query={"source": "decoder", "llm": tab, "chart": "heatmap"}).run()
+    assert not at.exception and not at.warning
+    assert at.radio(key="concept_source").value == "decoder"
+    assert dict(at.query_params)["source"] == "decoder"
+    keys = [c.key for c in at.get("plotly_chart")]
+    assert "main_heatmap" in keys
+    expected = {"sinks": "decoder_sinks", "induction": "decoder_induction",
+                "training": "decoder_training"}  # fmt: skip
+    if tab in expected:
+        assert expected[tab] in keys
+    if tab == "next":
+        assert len(at.dataframe) >= 1  # the predictions
+    if tab == "cache":
+        assert any(m.label.startswith("max |cached") for m in at.metric)

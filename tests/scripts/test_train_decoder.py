@@ -15,7 +15,7 @@ import pytest
 
 from attn_jax.models.decoder import forward, load_decoder
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train_decoder.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_decoder.py"
 
 
 @pytest.fixture(scope="module")

