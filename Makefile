@@ -14,10 +14,14 @@ DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt | sh
 run: $(RUN_STAMP)
 	$(BIN)/streamlit run app.py --server.address localhost --server.port $(PORT)
 
+# Three pytest workers on two cores: the browser tests wait on Chromium and the server much
+# of the time, so a third worker keeps both cores busy.
+TEST_WORKERS ?= 3
+
 test: $(DEV_STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -64,4 +68,4 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .jax_cache

@@ -1,5 +1,5 @@
 """Golden attentions and logits of the shipped decoder from Hugging Face's GPT-2, for
-tests/test_decoder.py.
+tests/attn_jax/models/test_decoder.py.
 
 Loads models/tiny-gpt2-pydoc/ with transformers' GPT2LMHeadModel (eager attention), runs a
 few texts and stores, per text: the token ids, attention maps [L,N,T,T] (for the long text

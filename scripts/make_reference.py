@@ -1,4 +1,5 @@
-"""Golden attention maps from the Hugging Face reference BERT, for tests/test_model.py.
+"""Golden attention maps from the Hugging Face reference BERT, for the encoder's tests
+(tests/attn_jax/models/test_encoder.py).
 
 Runs transformers' eager BertModel (output_attentions=True) on a few sentences and stores
 their tokens and attention maps [L,N,T,T] (float32) in tests/data/reference.npz.

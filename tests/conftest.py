@@ -4,9 +4,20 @@ is not installed. Array helpers are in tests/helpers.py, the page runner in test
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
-import attn_jax
+# One persistent XLA compilation cache for every process of a test run (the pytest workers
+# and the app servers they start): a model's length buckets, compiled by one process, load in
+# milliseconds in the next. Set before JAX is imported; a server whose memory is measured
+# turns it off (harness.NO_COMPILE_CACHE), since a server in production compiles.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).parents[1] / ".jax_cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+import attn_jax  # noqa: E402 (after the cache settings)
 
 
 @pytest.fixture(scope="session")

@@ -46,3 +46,4 @@ markup = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8),
 )
 payloads = st.lists(markup, min_size=2, max_size=6).map(" ".join)
+ALL_FRAGMENTS = " ".join(FRAGMENTS)  # every kind of markup in one text

@@ -27,6 +27,9 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# For a server whose memory a test measures: no persistent compilation cache (tests/conftest.py
+# turns one on for speed), so it compiles as a server in production does.
+NO_COMPILE_CACHE = {"JAX_COMPILATION_CACHE_DIR": ""}
 
 
 def free_port() -> int:

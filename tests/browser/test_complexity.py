@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.harness import Server, wait_idle
+from tests.browser.harness import NO_COMPILE_CACHE, Server, wait_idle
 from tests.browser.test_pages import assert_clean, visible_charts
 
 pytestmark = pytest.mark.browser
@@ -15,7 +15,7 @@ PEAK_LIMIT_MB = 690  # Streamlit Community Cloud's smallest tier
 @pytest.fixture(scope="module")
 def server():
     """A server of this module's own: its peak memory is measured during the default sweep."""
-    s = Server()
+    s = Server(env=NO_COMPILE_CACHE)
     yield s
     s.stop()
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.harness import Server
+from tests.browser.harness import NO_COMPILE_CACHE, Server
 from tests.load import run_load
 
 pytestmark = pytest.mark.browser
@@ -20,7 +20,7 @@ def _line(name: str, report) -> str:
 
 
 def test_concurrent_visitors_get_no_errors_and_memory_stays_bounded():
-    server = Server()
+    server = Server(env=NO_COMPILE_CACHE)
     try:
         alone = run_load(1, server, sweep=False)  # one visitor: every page, every bucket
         print(_line("one visitor", alone))
