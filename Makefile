@@ -21,7 +21,7 @@ TEST_WORKERS ?= 3
 test: $(DEV_STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=20
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=20
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

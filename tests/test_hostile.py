@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from attn_jax import attention_weights
@@ -42,6 +42,16 @@ texts = st.one_of(
     st.text(st.characters(codec="utf-8"), min_size=1000, max_size=10_000),
 )
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+# Through a model: every odd text above explicitly, then fewer generated ones (each example
+# runs the encoder, up to 256 pieces, and its head statistics).
+THROUGH_A_MODEL = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def every_odd_text(test):
+    """@example for each of ODD."""
+    for text in ODD:
+        test = example(text=text)(test)
+    return test
 
 
 def _check_output(out) -> None:
@@ -53,8 +63,9 @@ def _check_output(out) -> None:
     np.testing.assert_allclose(out.attentions.sum(-1), 1.0, atol=1e-4)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@THROUGH_A_MODEL
 @given(text=texts)
+@every_odd_text
 def test_encoder_takes_any_text(encoder, text):
     out = encoder.run(text)
     _check_output(out)
@@ -76,8 +87,9 @@ def test_clean_text_bounds_and_explains(text):
         assert cleaned == "" and notice
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@THROUGH_A_MODEL
 @given(text=texts)
+@every_odd_text
 def test_math_page_vectors_take_any_text(encoder, text):
     for enc in (encoder, None):
         vecs = sentence_vectors(text, enc)
