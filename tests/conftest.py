@@ -36,3 +36,16 @@ def decoder() -> attn_jax.Decoder:
         return attn_jax.load_decoder()
     except attn_jax.ModelNotFoundError:
         pytest.skip("the decoder's checkpoint is missing")
+
+
+# The longest tests first, so that no worker of `pytest -n` is left running one of them at the
+# end while the others are idle (the load test alone takes minutes).
+SLOWEST_FIRST = ("tests/browser/test_load.py", "tests/browser/")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        path = item.nodeid
+        return next((i for i, p in enumerate(SLOWEST_FIRST) if path.startswith(p)), 99)
+
+    items.sort(key=rank)  # stable: the order inside each group is kept

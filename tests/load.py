@@ -105,7 +105,9 @@ async def _open(page, url: str, name: str, report: Report, where: str, query: st
     await _check(page, where, report)
 
 
-async def _visitor(browser, url: str, n: int, report: Report, sweep: bool) -> None:
+async def _visitor(
+    browser, url: str, n: int, report: Report, sweep: bool, every_bucket: bool
+) -> None:
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     context.set_default_timeout(180_000)  # a cold server loads the models for the first visitor
     page = await context.new_page()
@@ -115,7 +117,7 @@ async def _visitor(browser, url: str, n: int, report: Report, sweep: bool) -> No
         for name in PAGES:
             query = own if name in TEXT_PAGES else ""
             await _open(page, url, name, report, f"visitor {n} /{name}", query)
-        if n == 0:  # one visitor uses every length bucket on every sentence page
+        if n == 0 and every_bucket:  # one visitor uses every length bucket on every page
             for b in range(len(BUCKET_WORDS)):
                 query = "?" + urllib.parse.urlencode({"text": text_for_bucket(b)})
                 for name in TEXT_PAGES:
@@ -138,14 +140,17 @@ async def _visitor(browser, url: str, n: int, report: Report, sweep: bool) -> No
         await context.close()
 
 
-async def _run(server: Server, sessions: int, sweep: bool) -> Report:
+async def _run(server: Server, sessions: int, sweep: bool, every_bucket: bool) -> Report:
     report = Report()
     async with async_playwright() as p:
         browser = await p.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         await asyncio.gather(
-            *(_visitor(browser, server.url, n, report, sweep) for n in range(sessions))
+            *(
+                _visitor(browser, server.url, n, report, sweep, every_bucket)
+                for n in range(sessions)
+            )
         )
         await browser.close()
     await asyncio.sleep(SETTLE_S)  # let the server's heap trimmer run once
@@ -155,15 +160,18 @@ async def _run(server: Server, sessions: int, sweep: bool) -> Report:
     return report
 
 
-def run_load(sessions: int, server: Server | None = None, sweep: bool = True) -> Report:
+def run_load(
+    sessions: int, server: Server | None = None, sweep: bool = True, every_bucket: bool = True
+) -> Report:
     """Run `sessions` concurrent visitors against `server` (or a fresh one); the first one
-    also runs a Complexity sweep when `sweep` is set."""
+    also opens every sentence page with every length bucket when `every_bucket` is set, and
+    runs a Complexity sweep when `sweep` is set."""
     own = server is None
     server = server or Server()
     try:
         # A thread of its own: the caller may already run an event loop (sync playwright).
         with ThreadPoolExecutor(1) as pool:
-            return pool.submit(asyncio.run, _run(server, sessions, sweep)).result()
+            return pool.submit(asyncio.run, _run(server, sessions, sweep, every_bucket)).result()
     finally:
         if own:
             server.stop()

@@ -24,13 +24,14 @@ def test_concurrent_visitors_get_no_errors_and_memory_stays_bounded():
     try:
         alone = run_load(1, server, sweep=False)  # one visitor: every page, every bucket
         print(_line("one visitor", alone))
-        together = run_load(3, server, sweep=False)  # then three at once
+        # then three at once (the buckets are compiled and used already)
+        together = run_load(3, server, sweep=False, every_bucket=False)
         print(_line("three visitors", together))
     finally:
         server.stop()
     assert alone.errors == [] and together.errors == []
     assert len(alone.page_seconds) == 6 + 5 * 3
-    assert len(together.page_seconds) == 3 * 6 + 5 * 3  # visitor 0 also opens every bucket
+    assert len(together.page_seconds) == 3 * 6
     # The server's high-water mark (VmHWM) after one visitor has used every length bucket on
     # every page, and its resident memory once three visitors at once have left, stay inside
     # the smallest Cloud tier. The peak with three at once is printed above.
