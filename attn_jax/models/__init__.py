@@ -10,7 +10,7 @@ Modules:
   decoder          the GPT-2 block, forward, DecoderOutput, Prediction, Decoder, load_decoder
   block            what both blocks share: HeadSizes, layer_norm, the fused Q|K|V layout
                    (split_qkv) and one head's weights read on the host (head_weights,
-                   output_weights)
+                   output_weights); the decoders' causal_weights and head_mask (knock-out)
   buckets          BUCKETS, bucket_for, buckets_for and CompiledBuckets (one compile per
                    length bucket, one at a time)
   layer_stack      per-layer weights stacked [L,...] for `jax.lax.scan`; reading one layer

@@ -9,14 +9,22 @@ Both models keep a layer's projections fused, in x·W layout:
 K = N (multi-head) except in a grouped-query model, where query head n reads K/V head
 n // (N/K). `split_qkv` cuts the fused product into heads on the device; `head_weights` and
 `output_weights` read one head's slices (numpy, on the host) for the lessons.
+
+The causal decoders also share `causal_weights` (our kernel's causal weights with softmax's
+exact backward, for training) and `head_mask` (the heads to knock out -> the [L,N] mask a
+forward pass multiplies into its heads' outputs before W_O).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from numbers import Integral
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from attn_jax.kernels.plain import attention_weights
 from attn_jax.models.layer_stack import host_layer, n_layers
 
 
@@ -54,6 +62,33 @@ def split_qkv(qkv, cfg):
     return q.reshape(*lead, n, h), k.reshape(*lead, kv, h), v.reshape(*lead, kv, h)
 
 
+@jax.custom_vjp
+def causal_weights(q, k):
+    """attention_weights(q, k, is_causal=True) [B,N,T,S], with softmax's exact backward.
+
+    The forward pass is our kernel's; training differentiates through the weights it returned
+    (d logits = w·(g - Σ g·w)), independent of how the kernel keeps its exp stable.
+    """
+    return attention_weights(q, k, is_causal=True)
+
+
+def _causal_weights_fwd(q, k):
+    weights = attention_weights(q, k, is_causal=True)
+    return weights, (q, k, weights)
+
+
+def _causal_weights_bwd(res, g):
+    q, k, w = res
+    d_logits = w * (g - jnp.sum(g * w, axis=-1, keepdims=True))  # [B,N,T,S], 0 where masked
+    d_logits = d_logits / np.sqrt(q.shape[-1])
+    d_q = jnp.einsum("BNTS,BSNH->BTNH", d_logits, k).astype(q.dtype)
+    d_k = jnp.einsum("BNTS,BTNH->BSNH", d_logits, q).astype(k.dtype)
+    return d_q, d_k
+
+
+causal_weights.defvjp(_causal_weights_fwd, _causal_weights_bwd)
+
+
 def head_weights(layers, cfg, layer: int, head: int) -> dict[str, np.ndarray]:
     """One query head's trained projections, read on the host from stacked layers.
 
@@ -84,3 +119,32 @@ def output_weights(layers, cfg) -> np.ndarray:
     """W_O split by the head whose output it reads: [L,N,H,D] (rows n·H:(n+1)·H of W_O)."""
     w_o = np.asarray(layers["w_o"])  # [L,D,D]
     return w_o.reshape(w_o.shape[0], cfg.n_head, cfg.head_dim, cfg.n_embd)
+
+
+def head_mask(ablate, n_layer: int, n_head: int) -> np.ndarray:
+    """Heads to knock out -> float32 [L,N]: 0 at each (layer, head) in `ablate`, 1 elsewhere.
+
+    A forward pass multiplies head n's output ctx [B,T,N,H] by mask[l, n] before W_O, so a 0
+    zeroes that head's slice n·H:(n+1)·H of W_O's input (what rows n·H:(n+1)·H read).
+
+    Args:
+      ablate: None or an iterable of 0-based (layer, head) pairs of ints; repeats are allowed.
+      n_layer, n_head: the model's L and N.
+    """
+    keep = np.ones((n_layer, n_head), np.float32)
+    if ablate is None:
+        return keep
+    if isinstance(ablate, str | bytes) or not isinstance(ablate, Iterable):
+        raise ValueError(f"ablate must be a list of (layer, head) pairs, got {type(ablate)}")
+    for pair in ablate:
+        pair = pair.tolist() if isinstance(pair, np.ndarray) else pair
+        two = isinstance(pair, tuple | list) and len(pair) == 2
+        if not (two and all(isinstance(i, Integral) and not isinstance(i, bool) for i in pair)):
+            raise ValueError(f"ablate takes (layer, head) pairs of ints, e.g. [(0, 1)]: {pair!r}")
+        layer, head = int(pair[0]), int(pair[1])
+        if not 0 <= layer < n_layer:
+            raise ValueError(f"ablate: layer {layer} is outside 0..{n_layer - 1}")
+        if not 0 <= head < n_head:
+            raise ValueError(f"ablate: head {head} is outside 0..{n_head - 1}")
+        keep[layer, head] = 0.0
+    return keep

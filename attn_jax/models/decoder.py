@@ -8,16 +8,22 @@ Inputs are right-padded to a few length buckets. Causal attention means a real p
 sees the padding after it, so no extra mask is needed and a new length inside a bucket reuses
 the bucket's compiled function.
 
+Knocking out heads (`ablate=[(layer, head), ...]`) multiplies each head's output ctx
+[B,T,N,H] by a head mask [L,N] of 1s and 0s before W_O (`block.head_mask`). The mask is an
+argument of the compiled passes, not a constant in them, so a new set of heads never
+recompiles.
+
 `params` (what `Decoder.params` holds; x·W layout, as GPT-2's Conv1D stores it):
     wte [V,D], wpe [P,D], ln_f (gain [D], bias [D]), layers (stacked [L,...]):
     ln_1, ln_2 (gain, bias); w_qkv [D,3D], b_qkv [3D] (columns: Q | K | V, head n at
     n·H:(n+1)·H inside each; the layout of `block`); w_o [D,D], b_o [D] (rows of head n at
     n·H:(n+1)·H); w_fc [D,F], b_fc [F]; w_proj [F,D], b_proj [D].
 
-This module holds the block's pieces (split_qkv, block_rest, causal_weights, unembed, also
-used by the KV-cache decoder and training), forward, DecoderOutput, Prediction, Decoder (the
-same surface as the Encoder: config, params, tokenizer, run, warm_up, head_weights,
-output_weights) and load_decoder. DecoderConfig (in gpt2_files) is re-exported.
+This module holds the block's pieces (split_qkv, block_rest, unembed, also used by the
+KV-cache decoder and training; causal_weights lives in `block`), forward, DecoderOutput,
+Prediction, Decoder (the same surface as the Encoder: config, params, tokenizer, run,
+warm_up, head_weights, output_weights; plus logits_of, attentions_of, predictions and
+head_mask, with knock-out) and load_decoder. DecoderConfig (in gpt2_files) is re-exported.
 """
 
 from __future__ import annotations
@@ -30,9 +36,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from attn_jax.kernels.plain import attention_weights
 from attn_jax.models import block
-from attn_jax.models.block import layer_norm
+from attn_jax.models.block import causal_weights, layer_norm
 from attn_jax.models.buckets import CompiledBuckets, bucket_for, buckets_for
 from attn_jax.models.gpt2_files import (
     BPETokenizer,
@@ -62,38 +67,14 @@ def block_rest(x, ctx, p, cfg: DecoderConfig):
     return x + m @ p["w_proj"] + p["b_proj"]
 
 
-@jax.custom_vjp
-def causal_weights(q, k):
-    """attention_weights(q, k, is_causal=True) [B,N,T,S], with softmax's exact backward.
-
-    The forward pass is our kernel's; training differentiates through the weights it returned
-    (d logits = w·(g - Σ g·w)), independent of how the kernel keeps its exp stable.
-    """
-    return attention_weights(q, k, is_causal=True)
-
-
-def _causal_weights_fwd(q, k):
-    weights = attention_weights(q, k, is_causal=True)
-    return weights, (q, k, weights)
-
-
-def _causal_weights_bwd(res, g):
-    q, k, w = res
-    d_logits = w * (g - jnp.sum(g * w, axis=-1, keepdims=True))  # [B,N,T,S], 0 where masked
-    d_logits = d_logits / np.sqrt(q.shape[-1])
-    d_q = jnp.einsum("BNTS,BSNH->BTNH", d_logits, k).astype(q.dtype)
-    d_k = jnp.einsum("BNTS,BTNH->BSNH", d_logits, q).astype(k.dtype)
-    return d_q, d_k
-
-
-causal_weights.defvjp(_causal_weights_fwd, _causal_weights_bwd)
-
-
-def _block(x, p, cfg: DecoderConfig):
-    """One pre-LN block on x [B,T,D]; returns (x, weights [B,N,T,T], q, k, v [B,T,N,H])."""
+def _block(x, p, keep, cfg: DecoderConfig):
+    """One pre-LN block on x [B,T,D], keep [N] or None (all heads); returns
+    (x, weights [B,N,T,T], q, k, v [B,T,N,H])."""
     q, k, v = split_qkv(layer_norm(x, p["ln_1"], cfg.layer_norm_epsilon), p, cfg)
     weights = causal_weights(q, k)  # [B,N,T,S], exactly 0 where S > T
     ctx = jnp.einsum("BNTS,BSNH->BTNH", weights, v)
+    if keep is not None:  # a 0 zeroes the head's slice of W_O's input at every position
+        ctx = ctx * keep[:, None]  # [B,T,N,H]
     return block_rest(x, ctx, p, cfg), weights, q, k, v
 
 
@@ -102,8 +83,12 @@ def unembed(x, params, cfg: DecoderConfig):
     return layer_norm(x, params["ln_f"], cfg.layer_norm_epsilon) @ params["wte"].T
 
 
-def forward(params, ids, cfg: DecoderConfig):
+def forward(params, ids, cfg: DecoderConfig, head_mask=None):
     """The decoder on ids [B,T] (T <= n_positions).
+
+    Args:
+      head_mask: None (every head), or float32 [L,N] multiplied into each head's output
+        before W_O: 0 knocks head (l, n) out (`block.head_mask` makes it from pairs).
 
     Returns:
       logits [B,T,V]; weights [L,B,N,T,T]; q, k, v [L,B,T,N,H]; hidden [L+1,B,T,D]
@@ -111,27 +96,28 @@ def forward(params, ids, cfg: DecoderConfig):
     """
     x0 = params["wte"][ids] + params["wpe"][: ids.shape[1]]  # [B,T,D]
 
-    def step(x, layer):
-        x, weights, q, k, v = _block(x, layer, cfg)
+    def step(x, layer_keep):
+        x, weights, q, k, v = _block(x, *layer_keep, cfg)
         return x, (x, weights, q, k, v)
 
     # one compiled block, scanned over the stacked layers (not L unrolled copies)
-    x, (hidden, atts, qs, ks, vs) = jax.lax.scan(step, x0, params["layers"])
+    xs = (params["layers"], head_mask)  # a None mask is an empty pytree: keep is None
+    x, (hidden, atts, qs, ks, vs) = jax.lax.scan(step, x0, xs)
     return unembed(x, params, cfg), atts, qs, ks, vs, jnp.concatenate([x0[None], hidden])
 
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
-def _run_padded(params, ids, cfg: DecoderConfig):
-    """forward on one padded row ids [P]; per head [L,N,P,·] and the top TOP_K predictions."""
-    logits, atts, qs, ks, vs, hidden = forward(params, ids[None], cfg)
+def _run_padded(params, ids, head_mask, cfg: DecoderConfig):
+    """forward on one padded row ids [P], head_mask [L,N]; per head [L,N,P,·], top TOP_K."""
+    logits, atts, qs, ks, vs, hidden = forward(params, ids[None], cfg, head_mask)
     probs, top_ids = jax.lax.top_k(jax.nn.softmax(logits[0], axis=-1), TOP_K)  # [P,TOP_K]
     heads = [a[:, 0].transpose(0, 2, 1, 3) for a in (qs, ks, vs)]  # [L,N,P,H] each
     return atts[:, 0], *heads, hidden[:, 0], top_ids.astype(jnp.int32), probs
 
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
-def _logits_padded(params, ids, cfg: DecoderConfig):
-    return forward(params, ids[None], cfg)[0][0]  # [P,V]
+def _logits_padded(params, ids, head_mask, cfg: DecoderConfig):
+    return forward(params, ids[None], cfg, head_mask)[0][0]  # [P,V]
 
 
 @dataclass(frozen=True)
@@ -182,8 +168,10 @@ class Decoder:
         self.buckets = buckets_for(config.n_positions)
         self.max_tokens = self.buckets[-1]
 
+        mask = jax.ShapeDtypeStruct((config.n_layer, config.n_head), jnp.float32)
+
         def args_for(bucket: int) -> tuple:
-            return params, jax.ShapeDtypeStruct((bucket,), jnp.int32)
+            return params, jax.ShapeDtypeStruct((bucket,), jnp.int32), mask
 
         self.compiled = CompiledBuckets(_run_padded, args_for, cfg=config)
         self._compiled_logits = CompiledBuckets(_logits_padded, args_for, cfg=config)
@@ -200,13 +188,20 @@ class Decoder:
         ids, truncated = self.tokenizer.encode(text)
         return *self._pad_ids(ids), truncated
 
-    def run(self, text: str, k: int = 5) -> DecoderOutput:
-        """Run `text` (any str); numpy results without padding, top-k predictions (k <= 10)."""
+    def head_mask(self, ablate=None) -> np.ndarray:
+        """(layer, head) pairs to knock out -> float32 [L,N] (ValueError if not in the model)."""
+        return block.head_mask(ablate, self.config.n_layer, self.config.n_head)
+
+    def run(self, text: str, k: int = 5, *, ablate=None) -> DecoderOutput:
+        """Run `text` (any str); numpy results without padding, top-k predictions (k <= 10).
+
+        ablate: (layer, head) pairs whose outputs are zeroed before W_O (see logits_of)."""
         if not 1 <= k <= TOP_K:
             raise ValueError(f"k must be in 1..{TOP_K}, got {k}")
+        mask = self.head_mask(ablate)
         ids, t, truncated = self._padded(text)
         atts, qs, ks, vs, hidden, top_ids, top_probs = (
-            np.asarray(a) for a in self.compiled(len(ids))(self.params, ids)
+            np.asarray(a) for a in self.compiled(len(ids))(self.params, ids, mask)
         )
         top_ids, top_probs = top_ids[:t, :k].copy(), top_probs[:t, :k].copy()
         last = [] if t == 0 else self.predictions_at(top_ids[-1], top_probs[-1])
@@ -231,31 +226,42 @@ class Decoder:
         padded[: len(ids)] = ids
         return padded, len(ids)
 
-    def attentions_of(self, ids) -> np.ndarray:
-        """Attention maps float32 [L,N,T,T] for token ids [T] (no tokenizer: e.g. random ids)."""
+    def attentions_of(self, ids, *, ablate=None) -> np.ndarray:
+        """Attention maps float32 [L,N,T,T] for token ids [T] (no tokenizer: e.g. random ids).
+
+        ablate: as in logits_of; a knocked-out head changes the maps of later layers only."""
+        mask = self.head_mask(ablate)
         padded, t = self._pad_ids(ids)
-        atts = self.compiled(len(padded))(self.params, padded)[0]
+        atts = self.compiled(len(padded))(self.params, padded, mask)[0]
         return np.asarray(atts)[:, :, :t, :t]
 
-    def logits_of(self, ids) -> np.ndarray:
-        """Next-token logits float32 [T,V] for token ids [T]."""
+    def logits_of(self, ids, *, ablate=None) -> np.ndarray:
+        """Next-token logits float32 [T,V] for token ids [T].
+
+        Args:
+          ids: token ids [T]. ablate: None, or (layer, head) pairs (0-based) whose outputs are
+            zeroed before W_O at every position; None and () give the full model's logits.
+            Top-k after knock-out: `np.argsort(-logits_of(ids, ablate=...), -1)[:, :k]`, or
+            `run(text, k, ablate=...)` / `predictions(text, k, ablate=...)`.
+        """
+        mask = self.head_mask(ablate)
         padded, t = self._pad_ids(ids)
-        return np.asarray(self._compiled_logits(len(padded))(self.params, padded))[:t]
+        return np.asarray(self._compiled_logits(len(padded))(self.params, padded, mask))[:t]
 
     def predictions_at(self, ids, probs) -> list[Prediction]:
         """Candidate ids [k] and probs [k] -> Predictions with readable tokens."""
         tokens = self.tokenizer.token_strings(ids)
         return [Prediction(s, int(i), float(p)) for s, i, p in zip(tokens, ids, probs, strict=True)]
 
-    def predictions(self, text: str, k: int = 5) -> list[list[Prediction]]:
-        """Each position's top-k next tokens: [T] lists of k Predictions."""
-        out = self.run(text, k)
+    def predictions(self, text: str, k: int = 5, *, ablate=None) -> list[list[Prediction]]:
+        """Each position's top-k next tokens: [T] lists of k Predictions (ablate: see run)."""
+        out = self.run(text, k, ablate=ablate)
         pairs = zip(out.top_next_ids, out.top_next_probs, strict=True)
         return [self.predictions_at(i, p) for i, p in pairs]
 
-    def logits(self, text: str) -> np.ndarray:
-        """Next-token logits at every position, float32 [T,V]."""
-        return self.logits_of(self.tokenizer.encode(text)[0])
+    def logits(self, text: str, *, ablate=None) -> np.ndarray:
+        """Next-token logits at every position, float32 [T,V] (ablate: see logits_of)."""
+        return self.logits_of(self.tokenizer.encode(text)[0], ablate=ablate)
 
     def head_weights(self, layer: int, head: int) -> dict[str, np.ndarray]:
         """One head's slices: w_q, w_k, w_v [D,H], b_q, b_k, b_v [H], w_o [H,D] (`block`)."""
