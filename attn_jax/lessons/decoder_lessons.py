@@ -26,6 +26,20 @@ def next_token_table(decoder, out, k: int = 5) -> list[dict]:
     return rows
 
 
+def probability_kept(decoder, out, heads) -> float:
+    """How much the knocked-out `heads` mattered to the predictions: the mean over positions
+    of p(the original top-1 next token | heads zeroed before W_O) / p(it | all heads).
+    1 = they did not matter; near 0 = the prediction depended on them."""
+    if not len(out.input_ids):
+        return float("nan")
+    logits = np.asarray(decoder.logits_of(out.input_ids, ablate=heads), np.float64)  # [T,V]
+    logits -= logits.max(axis=-1, keepdims=True)
+    probs = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+    top1 = out.top_next_ids[:, 0]
+    after = probs[np.arange(len(top1)), top1]
+    return float(np.mean(after / out.top_next_probs[:, 0]))
+
+
 @dataclass(frozen=True)
 class TrainingCurves:
     """The shipped training log as arrays."""

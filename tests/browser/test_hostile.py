@@ -19,7 +19,7 @@ BOXES = "[data-testid='stTextInput'] input, [data-testid='stTextArea'] textarea"
 # every URL key any page reads, plus unknown ones (their names are shown in a notice)
 URL_KEYS = [
     "text", "text2", "source", "layer", "head", "query", "key", "pins", "view",
-    "mode", "chart", "stat", "stats", "d_k", "seed", "causal", "temperature",
+    "mode", "chart", "stat", "stats", "d_k", "seed", "causal", "temperature", "ablate",
 ]  # fmt: skip
 PLANTED = """() => {
   const evil = e => (e.textContent || "").includes("EVIL");

@@ -175,3 +175,25 @@ def test_concept_page_with_the_decoder(tab):
         assert len(at.dataframe) >= 1  # the predictions
     if tab == "cache":
         assert any(m.label.startswith("max |cached") for m in at.metric)
+
+
+def test_knocking_out_decoder_heads_moves_its_predictions():
+    at = page_test("concept", query={"source": "decoder", "llm": "next", "ablate": "0.1,1.2"})
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.multiselect(key="concept_ablate").value == [(0, 1), (1, 2)]
+    metrics = {m.label: m.value for m in at.metric}
+    changed = metrics["top-1 prediction changed"]
+    assert changed.endswith("positions") and int(changed.split()[0]) >= 0
+    assert 0 <= float(metrics["probability left on the original top-1"].rstrip("%")) <= 1000
+    assert len(at.dataframe) >= 2  # the predictions, then without the heads
+    assert dict(at.query_params)["ablate"] == "0.1,1.2"
+    at.multiselect(key="concept_ablate").set_value([]).run()
+    assert not at.exception and "ablate" not in at.query_params
+
+
+def test_knocked_out_heads_the_decoder_lacks_are_dropped_with_a_notice():
+    at = page_test("concept", query={"source": "decoder", "ablate": "9.9,0.0"}).run()
+    assert not at.exception
+    assert any("were dropped" in i.value for i in at.info)
+    assert at.multiselect(key="concept_ablate").value == [(0, 0)]

@@ -6,7 +6,7 @@ URL keys: text, text2 (the two sentences), source (encoder | decoder), query, ke
 positions, 0-based, [CLS] = 0 for the encoder),
 mode (find | pick), layer, head (0-based), chart (row | heatmap | lines),
 view (raw | value-weighted | rollout), llm (the decoder's tab: next | sinks | induction |
-training | cache).
+training | cache), ablate (heads knocked out of the decoder's predictions, "0.1,2.3").
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ LLM_TABS = {
     "cache": "KV cache",
 }
 LLM = up.choice("llm", "next", list(LLM_TABS), state_key="concept_llm")
-PARAMS = [TEXT, TEXT2, SOURCE, QUERY, TARGET, MODE, LAYER, HEAD, CHART, VIEW, LLM]
+PARAMS = [TEXT, TEXT2, SOURCE, QUERY, TARGET, MODE, LAYER, HEAD, CHART, VIEW, LLM, dv.ABLATE]
 PICKS = (QUERY, TARGET, LAYER, HEAD)
 # The course's illustrative row for "it" (not a model's output): word -> weight; the course
 # gives no number for "it" itself (NaN: drawn as no bar, labelled "–").

@@ -13,12 +13,16 @@ import streamlit as st
 
 from attn_jax.lessons import decoder_heads as dh
 from attn_jax.lessons import decoder_lessons as dl
+from ui.app import url_params as up
 from ui.app.charts import chart
 from ui.app.models import get_decoder
 from ui.app.text import md_escape, plotly_text, token_labels
 from ui.figures import base as figures
 from ui.figures import decoder as dfig
 
+MAX_KNOCKED_OUT = 16
+# URL key `ablate`: the heads knocked out of the next-token predictions, "0.1,2.3" (layer.head)
+ABLATE = up.pairs("ablate", (), (48, 32), MAX_KNOCKED_OUT, state_key="concept_ablate")
 TOKENS_NOTE = (
     "The decoder reads byte-level BPE tokens (as GPT-2 does): a token often starts with the "
     "space before a word, and a rare word is split into several tokens. No [CLS]/[SEP]: the "
@@ -32,7 +36,8 @@ def readable(out):
 
 
 def next_tokens(decoder, out) -> None:
-    """Each token's top-5 next-token prediction: what the causal model is trained to do."""
+    """Each token's top-5 next-token prediction: what the causal model is trained to do; and
+    the same with heads knocked out."""
     st.subheader("What comes next: the model's predictions")
     st.markdown(
         "A causal language model is trained to predict the next token from the ones before "
@@ -41,6 +46,56 @@ def next_tokens(decoder, out) -> None:
         "after reading up to that token."
     )
     st.dataframe(pd.DataFrame(dl.next_token_table(decoder, out)), hide_index=True)
+    knock_out(decoder, out)
+
+
+@st.cache_data(show_spinner="Running the decoder without those heads …", max_entries=16)
+def _knocked_out(text: str, heads: tuple[tuple[int, int], ...], path: str):
+    """(the output for `text` with `heads` zeroed before W_O, the probability kept on the
+    original top-1 tokens); the path keys the model."""
+    decoder = get_decoder()
+    heads = [tuple(h) for h in heads]
+    ablated = readable(decoder.run(text, ablate=heads))
+    return ablated, dl.probability_kept(decoder, decoder.run(text), heads)
+
+
+def knock_out(decoder, out) -> None:
+    """Pick heads to knock out (their outputs zeroed before W_O) and see the predictions move."""
+    cfg = decoder.config
+    options = [(la, he) for la in range(cfg.n_layer) for he in range(cfg.n_head)]
+    chosen = st.session_state.get(ABLATE.widget) or []
+    kept = [tuple(p) for p in chosen if tuple(p) in options]
+    if len(kept) != len(chosen):
+        st.info(
+            f"Knocked-out heads this model does not have ({cfg.n_layer} layers × {cfg.n_head} "
+            "heads) were dropped.",
+            icon=":material/block:",
+        )
+    st.session_state[ABLATE.widget] = kept
+    heads = st.multiselect(
+        "Knock out heads (their outputs are zeroed before W_O)",
+        options,
+        format_func=lambda p: f"L{p[0]} H{p[1]}",
+        max_selections=MAX_KNOCKED_OUT,
+        key=ABLATE.widget,
+        persist_state="page",
+    )
+    if not heads:
+        st.caption("Pick one or more heads to see what the predictions lose without them.")
+        return
+    ablated, kept_prob = _knocked_out(out.text, tuple(tuple(h) for h in heads), str(decoder.path))
+    changed = int((ablated.top_next_ids[:, 0] != out.top_next_ids[:, 0]).sum())
+    c1, c2 = st.columns(2)
+    c1.metric("top-1 prediction changed", f"{changed} of {len(out.tokens)} positions")
+    c2.metric(
+        "probability left on the original top-1",
+        f"{kept_prob:.0%}",
+        help="Mean over positions of p(original top-1 | heads knocked out) / "
+        "p(original top-1 | all heads).",
+    )
+    st.dataframe(
+        pd.DataFrame(dl.next_token_table(decoder, ablated)), hide_index=True, key="knocked_out"
+    )
 
 
 @st.cache_data(show_spinner="Measuring induction heads …", max_entries=2)

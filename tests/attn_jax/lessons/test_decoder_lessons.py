@@ -2,6 +2,7 @@
 the KV cache against a full run."""
 
 import numpy as np
+import pytest
 
 from attn_jax.lessons import decoder_lessons as dl
 from ui.app.content import EXAMPLE
@@ -36,3 +37,12 @@ def test_kv_cache_generation_equals_the_full_run(decoder):
     cfg = decoder.config
     assert check.bytes_per_token == 2 * cfg.n_layer * cfg.n_head * cfg.head_dim * 4
     assert check.cache_bytes == check.bytes_per_token * (check.prompt_tokens + 6)
+
+
+def test_probability_kept_is_one_without_a_knock_out_and_falls_with_one(decoder):
+    out = decoder.run(EXAMPLE)
+    assert dl.probability_kept(decoder, out, []) == pytest.approx(1.0, abs=1e-4)
+    every = [
+        (la, he) for la in range(decoder.config.n_layer) for he in range(decoder.config.n_head)
+    ]
+    assert dl.probability_kept(decoder, out, every) < 0.9
