@@ -26,18 +26,17 @@ def next_token_table(decoder, out, k: int = 5) -> list[dict]:
     return rows
 
 
-def probability_kept(decoder, out, heads) -> float:
-    """How much the knocked-out `heads` mattered to the predictions: the mean over positions
-    of p(the original top-1 next token | heads zeroed before W_O) / p(it | all heads).
-    1 = they did not matter; near 0 = the prediction depended on them."""
+def top1_probability(decoder, out, heads) -> float:
+    """The mean, over positions, of the probability the model gives the original top-1 next
+    token (out's, with every head) once `heads` are zeroed before W_O. Compare it with
+    out.top_next_probs[:, 0].mean(): equal when the heads do not matter to the predictions."""
     if not len(out.input_ids):
         return float("nan")
     logits = np.asarray(decoder.logits_of(out.input_ids, ablate=heads), np.float64)  # [T,V]
     logits -= logits.max(axis=-1, keepdims=True)
     probs = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
     top1 = out.top_next_ids[:, 0]
-    after = probs[np.arange(len(top1)), top1]
-    return float(np.mean(after / out.top_next_probs[:, 0]))
+    return float(probs[np.arange(len(top1)), top1].mean())
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,7 @@ def test_knocking_out_decoder_heads_moves_its_predictions():
     metrics = {m.label: m.value for m in at.metric}
     changed = metrics["top-1 prediction changed"]
     assert changed.endswith("positions") and int(changed.split()[0]) >= 0
-    assert 0 <= float(metrics["probability left on the original top-1"].rstrip("%")) <= 1000
+    assert 0 <= float(metrics["probability of the original top-1"].rstrip("%")) <= 100
     assert len(at.dataframe) >= 2  # the predictions, then without the heads
     assert dict(at.query_params)["ablate"] == "0.1,1.2"
     at.multiselect(key="concept_ablate").set_value([]).run()

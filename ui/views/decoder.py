@@ -51,12 +51,12 @@ def next_tokens(decoder, out) -> None:
 
 @st.cache_data(show_spinner="Running the decoder without those heads …", max_entries=16)
 def _knocked_out(text: str, heads: tuple[tuple[int, int], ...], path: str):
-    """(the output for `text` with `heads` zeroed before W_O, the probability kept on the
-    original top-1 tokens); the path keys the model."""
+    """(the output for `text` with `heads` zeroed before W_O, the mean probability it gives the
+    original top-1 next tokens); the path keys the model."""
     decoder = get_decoder()
     heads = [tuple(h) for h in heads]
     ablated = readable(decoder.run(text, ablate=heads))
-    return ablated, dl.probability_kept(decoder, decoder.run(text), heads)
+    return ablated, dl.top1_probability(decoder, decoder.run(text), heads)
 
 
 def knock_out(decoder, out) -> None:
@@ -83,15 +83,18 @@ def knock_out(decoder, out) -> None:
     if not heads:
         st.caption("Pick one or more heads to see what the predictions lose without them.")
         return
-    ablated, kept_prob = _knocked_out(out.text, tuple(tuple(h) for h in heads), str(decoder.path))
+    ablated, after = _knocked_out(out.text, tuple(tuple(h) for h in heads), str(decoder.path))
     changed = int((ablated.top_next_ids[:, 0] != out.top_next_ids[:, 0]).sum())
+    before = float(out.top_next_probs[:, 0].mean())
     c1, c2 = st.columns(2)
     c1.metric("top-1 prediction changed", f"{changed} of {len(out.tokens)} positions")
     c2.metric(
-        "probability left on the original top-1",
-        f"{kept_prob:.0%}",
-        help="Mean over positions of p(original top-1 | heads knocked out) / "
-        "p(original top-1 | all heads).",
+        "probability of the original top-1",
+        f"{after:.1%}",
+        f"{(after - before) * 100:+.1f} points (was {before:.1%})",
+        delta_color="off",
+        help="Mean over the positions of the probability the model gives the token that was "
+        "its first choice with every head.",
     )
     st.dataframe(
         pd.DataFrame(dl.next_token_table(decoder, ablated)), hide_index=True, key="knocked_out"
