@@ -9,6 +9,7 @@ Modules:
   heads           head statistics, roles (heuristics), JS divergence, clustering
   explore         finding heads: the one linking a query to a target, pattern heads
   decoder_heads   induction, previous-token and attention-sink scores of a causal decoder
+  induction       the copy task (spans copied at random offsets) and its held-out scores
   decoder_lessons what the Concept page shows of the decoder (predictions, training log,
                   the KV cache against a full run)
   value_weighted  ‖a_ij · v_j W_O‖ (Kobayashi et al. 2020) and the share on [CLS]/[SEP]
