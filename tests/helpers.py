@@ -1,6 +1,12 @@
-"""Array helpers for the tests: seeded random arrays and q, k, v in the kernels' layout."""
+"""Helpers for the tests: seeded random arrays, q, k, v in the kernels' layout, small
+attention maps, runs on many threads at once, and the scripts under scripts/ as modules."""
 
 from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -38,3 +44,34 @@ def attention_and_values(n_layers=2, n_heads=3, n_kv=3, t=5, h=4, d=6, *, rng=RN
     values = rng.normal(size=(n_layers, n_kv, t, h))
     w_o = rng.normal(size=(n_layers, n_heads, h, d))
     return attn, values, w_o
+
+
+def run_concurrently(run, inputs) -> tuple[dict, list[BaseException]]:
+    """run(inputs[i]) on one thread per input, all at once: ({i: result}, errors raised)."""
+    results: dict = {}
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            results[i] = run(inputs[i])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(inputs))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return results, errors
+
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def load_script(name: str):
+    """scripts/<name>.py imported as the module `name` (its dataclasses look it up there)."""
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -3,28 +3,20 @@ checkpoint it writes loads in our decoder, and the data pipeline is deterministi
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import jax
 import numpy as np
 import pytest
 
 from attn_jax.models.decoder import forward, load_decoder
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_decoder.py"
+from tests import helpers
 
 
 @pytest.fixture(scope="module")
 def td():
-    spec = importlib.util.spec_from_file_location("train_decoder", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["train_decoder"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return helpers.load_script("train_decoder")
 
 
 @pytest.fixture(scope="module")

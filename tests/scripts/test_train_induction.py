@@ -3,28 +3,20 @@ the log's fields and a checkpoint that load_decoder reads."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import jax
 import numpy as np
 import pytest
 
 from attn_jax.models.decoder import forward, load_decoder
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_induction.py"
+from tests import helpers
 
 
 @pytest.fixture(scope="module")
 def ti():
-    spec = importlib.util.spec_from_file_location("train_induction", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["train_induction"] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return helpers.load_script("train_induction")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from attn_jax.lessons import decoder_heads as dh
 from attn_jax.lessons import decoder_lessons as dl
 from ui.app import url_params as up
 from ui.app.charts import chart
-from ui.app.models import get_decoder
+from ui.app.models import get_decoder, run_of
 from ui.app.text import md_escape, plotly_text, token_labels
 from ui.figures import base as figures
 from ui.figures import decoder as dfig
@@ -56,7 +56,7 @@ def _knocked_out(text: str, heads: tuple[tuple[int, int], ...], path: str):
     decoder = get_decoder()
     heads = [tuple(h) for h in heads]
     ablated = readable(decoder.run(text, ablate=heads))
-    return ablated, dl.top1_probability(decoder, decoder.run(text), heads)
+    return ablated, dl.top1_probability(decoder, run_of("decoder", text), heads)  # cached run
 
 
 def knock_out(decoder, out) -> None:

@@ -185,15 +185,6 @@ def test_default_lengths_and_cpu_budget():
     assert cx.memory_budget(CPU) == cx.CPU_BUDGET_BYTES
 
 
-def _table():
-    rows = [("attention", n, 1e-4 * n * n, 1.0, 5.0, "ok") for n in NS]
-    rows += [("conv1d", n, 0.01 * n, 1.0, 9.0, "ok") for n in NS]
-    rows += [("jax.nn", 4096, np.nan, np.nan, np.nan, "skipped: cap")]
-    return pd.DataFrame(
-        rows, columns=["method", "n", "median_ms", "compile_ms", "gflops", "status"]
-    )
-
-
 def test_slopes_are_fitted_on_the_upper_half_of_the_lengths():
     assert cx.upper_half([64, 128, 256, 512, 1024]) == [256, 512, 1024]
     assert cx.upper_half([16, 32, 64, 128]) == [64, 128]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import pickle
 import shutil
-import threading
 from pathlib import Path
 
 import jax
@@ -23,6 +22,7 @@ from attn_jax.models.decoder import Decoder, DecoderOutput, causal_weights, load
 from attn_jax.models.files import ModelNotFoundError
 from attn_jax.models.kv_cache_decode import cache_bytes, decode_step, generate, prefill
 from attn_jax.models.layer_stack import layer_at
+from tests import helpers
 
 REFERENCE = Path(__file__).resolve().parents[2] / "data" / "decoder_reference.npz"
 SENTENCE = "The list.append method adds an item to the end of the list."
@@ -271,19 +271,7 @@ def test_no_recompilation_inside_a_bucket(decoder):
 def test_concurrent_runs_match_serial():
     fresh = load_decoder()  # threads also race to compile the buckets
     texts = [SENTENCE, "", "x", "word " * 40, "東京 🙂", SENTENCE * 3] * 2
-    results, errors = {}, []
-
-    def work(i: int) -> None:
-        try:
-            results[i] = fresh.run(texts[i])
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(texts))]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    results, errors = helpers.run_concurrently(fresh.run, texts)
     assert not errors
     used = {fresh.bucket_for(max(len(r.tokens), 1)) for r in results.values()}
     assert set(fresh.compiled) == used

@@ -6,7 +6,6 @@ import importlib.util
 import json
 import pickle
 import sys
-import threading
 from pathlib import Path
 
 import jax
@@ -25,6 +24,7 @@ from attn_jax.models.encoder import (
     ModelNotFoundError,
     load_model,
 )
+from tests import helpers
 
 REFERENCE = Path(__file__).resolve().parents[2] / "data" / "reference.npz"
 ANIMAL = "The animal didn't cross the street because it was too tired."
@@ -207,20 +207,7 @@ def test_prefix_tokenization_equals_whole_text(encoder, parts):
 def test_concurrent_runs_match_serial():
     encoder = load_model()  # a fresh encoder: threads also race to compile the buckets
     texts = [ANIMAL, "", "short", "Attention is all you need. " * 8, "東京 🙂", ANIMAL * 3] * 2
-    results: dict[int, EncoderOutput] = {}
-    errors: list[BaseException] = []
-
-    def work(i: int) -> None:
-        try:
-            results[i] = encoder.run(texts[i])
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(texts))]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    results, errors = helpers.run_concurrently(encoder.run, texts)
     assert not errors
     assert set(encoder.compiled) == {bucket_for(len(r.tokens)) for r in results.values()}
     for i, text in enumerate(texts):
