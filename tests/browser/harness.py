@@ -27,6 +27,9 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# Something the script drew: before a fresh page's first run starts (on a busy server that can
+# take seconds) the app also reads "notRunning", with nothing in it yet.
+APP_DRAWN = "[data-testid='stMain'] [data-testid='stElementContainer']"
 # For a server whose memory a test measures: no persistent compilation cache (tests/conftest.py
 # turns one on for speed), so it compiles as a server in production does.
 NO_COMPILE_CACHE = {"JAX_COMPILATION_CACHE_DIR": ""}
@@ -105,11 +108,13 @@ class Server:
 
 
 def wait_idle(page, timeout_s: float = 120.0) -> None:
-    """Wait until the script has finished and stays finished (it may start a moment later)."""
+    """Wait until the script has drawn the page, finished and stays finished (it may start a
+    moment later)."""
     deadline = time.monotonic() + timeout_s
     steady = 0
     while time.monotonic() < deadline:
-        steady = steady + 1 if page.locator(APP_IDLE).count() else 0
+        done = page.locator(APP_IDLE).count() and page.locator(APP_DRAWN).count()
+        steady = steady + 1 if done else 0
         if steady >= 4:
             return
         page.wait_for_timeout(250)
