@@ -1,0 +1,295 @@
+"""Training of the copy model (models/induction-toy/): induction heads that form in minutes.
+
+A tiny GPT-2 (pre-LN, learned positions, the project's own JAX forward pass) learns rows of
+random symbols in which a random span (4..16 symbols, at most half the row) follows a random
+prefix and is then copied (attn_jax.lessons.induction). Only copying predicts the second
+span, and the span's offset and length vary from row to row, so a positional shortcut cannot
+pass: the model needs a previous-token head and a head in layer 1 that reads it.
+
+The training rows add what made those heads form here (models/induction-toy/README.md has
+the runs): spans from 2 symbols, half the rows dense (copy after copy), a first phase of
+17-token rows each batch placed at a random position offset (so every position learns the
+previous-token pattern), and the loss on the copied symbols alone.
+
+In the style of nanoGPT's train.py: the config at the top, a fixed seed, a log. Every
+eval_every steps the log records the loss and every head's induction and previous-token
+score (and the copy accuracy) on held-out rows of the full context drawn with another seed;
+at n_maps steps spread over the run, every head's attention map on one fixed probe row.
+scripts/train_induction.py is the command line; the app's "train one now" runs `train` in a
+worker process. Needs optax; never streamlit.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from attn_jax.lessons.induction import (
+    EOS,
+    SYMBOLS,
+    UNK,
+    CopyRows,
+    copy_rows,
+    evaluate_params,
+    report_on_rows,
+)
+from attn_jax.models.decoder import forward
+from attn_jax.models.gpt2_files import (
+    DecoderConfig,
+    gpt2_from_params,
+    write_gpt2_checkpoint,
+)
+from attn_jax.models.init import init_params  # GPT-2 init: sinusoidal start, wide W_Q, W_K
+
+
+# --- config -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 1234
+    n_symbols: int = 62  # the first n of SYMBOLS: digits, A-Z, a-z
+    n_layer: int = 2
+    n_head: int = 4
+    n_embd: int = 64
+    n_inner: int = 64  # a small MLP (GPT-2's layout has one in every block)
+    n_ctx: int = 33  # context = n_positions; spans up to 16 (at most half of it)
+    batch_size: int = 64
+    steps: int = 8000
+    learning_rate: float = 3e-3
+    min_lr: float = 3e-4
+    warmup_steps: int = 100
+    grad_clip: float = 1.0
+    qk_init_std: float = 0.1  # initial std of W_Q and W_K (GPT-2: 0.02); see train_decoder
+    # length curriculum: (until this step, rows of this many tokens), then rows of n_ctx
+    curriculum: tuple[tuple[int, int], ...] = ((3000, 17),)
+    copy_loss_only: bool = True  # the loss on the predictable (copied) symbols alone
+    dense_fraction: float = 0.5  # share of training rows holding copy after copy (dense_row)
+    random_offsets: bool = True  # curriculum rows placed at a random position offset
+    train_min_span: int = 2  # shortest training span (held-out rows: 4)
+    eval_every: int = 25
+    eval_rows: int = 128
+    n_maps: int = 24  # probe-row attention snapshots, spread evenly over the run
+    probe_len: int = 20
+    probe_span: int = 7
+    print_every: int = 250
+
+    def model(self) -> DecoderConfig:
+        return DecoderConfig(
+            n_layer=self.n_layer,
+            n_head=self.n_head,
+            n_embd=self.n_embd,
+            n_positions=self.n_ctx,
+            vocab_size=self.n_symbols + 2,  # <|endoftext|>, the symbols, <unk>
+            n_inner=self.n_inner,
+        )
+
+    def row_tokens(self, step: int) -> int:
+        """Row length (input tokens) at this step of the curriculum."""
+        return next((t for until, t in self.curriculum if step < until), self.n_ctx)
+
+
+# --- tokenizer ----------------------------------------------------------------------------
+def copy_tokenizer(n_symbols: int):
+    """Word level: <|endoftext|> = 0, one id per symbol, <unk> last; "K 7 q R" -> 4 ids.
+
+    Whitespace separates symbols, and a run like "K7q" is split into its characters too."""
+    from tokenizers import AddedToken, Regex, Tokenizer, models, pre_tokenizers
+
+    symbols = SYMBOLS[:n_symbols]
+    vocab = {EOS: 0, **{s: i + 1 for i, s in enumerate(symbols)}, UNK: n_symbols + 1}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token=UNK))
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex("."), "isolated")]
+    )
+    tok.add_special_tokens([AddedToken(EOS, special=True)])
+    return tok
+
+
+# --- loss and optimizer -------------------------------------------------------------------
+def make_optimizer(tc: TrainConfig):
+    """Adam with linear warmup and cosine decay to min_lr, gradients clipped."""
+    schedule = optax.warmup_cosine_decay_schedule(
+        0.0, tc.learning_rate, tc.warmup_steps, max(tc.steps, tc.warmup_steps + 1), tc.min_lr
+    )
+    return optax.chain(optax.clip_by_global_norm(tc.grad_clip), optax.adam(schedule)), schedule
+
+
+def make_train_step(cfg: DecoderConfig, optimizer):
+    """A jitted Adam step on (x, y, weight) [B,T]: the weighted mean cross-entropy."""
+
+    def loss_fn(params, x, y, weight, offset):
+        # the row sits at positions offset..offset+T-1 (forward reads wpe[:T])
+        wpe = jax.lax.dynamic_slice_in_dim(params["wpe"], offset, x.shape[1])
+        logits = forward({**params, "wpe": wpe}, x, cfg)[0]  # [B,T,V]
+        ce = optax.softmax_cross_entropy_with_integer_labels(logits, y)  # [B,T]
+        return jnp.sum(ce * weight) / jnp.sum(weight)
+
+    @jax.jit
+    def step(params, opt_state, x, y, weight, offset):
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, y, weight, offset)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    return step
+
+
+def copied_targets(rows: CopyRows, n_tokens: int) -> np.ndarray:
+    """[B,n_tokens] 1.0 where input position q predicts a copied symbol from the second on."""
+    q = np.arange(n_tokens)[None, :]
+    a, m = rows.starts[:, None], rows.lengths[:, None]
+    return ((q >= a + m) & (q <= a + 2 * m - 2)).astype(np.float32)
+
+
+def dense_row(rng: np.random.Generator, n_tokens: int, n_symbols: int, min_span: int = 4):
+    """(ids [n_tokens], copied [n_tokens-1]): BOS, then (0..3 random symbols, a span of 4..16,
+    its copy) again and again, cut at n_tokens; copied marks the predictable targets."""
+    ids, copied = [0], []
+    while len(ids) < n_tokens:
+        prefix = rng.integers(1, n_symbols + 1, size=int(rng.integers(0, 4)))
+        span = rng.integers(1, n_symbols + 1, size=int(rng.integers(min_span, 17)))
+        ids += [*prefix, *span, *span]
+        copied += [0.0] * (len(prefix) + len(span) + 1) + [1.0] * (len(span) - 1)
+    return np.asarray(ids[:n_tokens], np.int32), np.asarray(copied[: n_tokens - 1])
+
+
+def sample_batch(rng: np.random.Generator, tc: TrainConfig, step: int):
+    """(x, y, weight) [B,T] and the position offset: rows of T+1 copy tokens cut into inputs
+    and next-token targets, a dense_fraction of them dense rows."""
+    t = tc.row_tokens(step)
+    rows = copy_rows(rng, tc.batch_size, t + 1, tc.n_symbols, tc.train_min_span)
+    ids, weight = rows.ids, copied_targets(rows, t)
+    for b in np.flatnonzero(rng.random(tc.batch_size) < tc.dense_fraction):
+        ids[b], weight[b] = dense_row(rng, t + 1, tc.n_symbols, tc.train_min_span)
+    weight = weight if tc.copy_loss_only else np.ones((tc.batch_size, t))
+    offset = int(rng.integers(0, tc.n_ctx - t + 1)) if tc.random_offsets else 0
+    return ids[:, :-1], ids[:, 1:], weight.astype(np.float32), offset
+
+
+# --- the log ------------------------------------------------------------------------------
+def r3(a) -> list:
+    """Floats rounded to 3 decimals, as nested lists (keeps training_log.json small)."""
+    return np.round(np.asarray(a, np.float64), 3).tolist()
+
+
+def probe_row(tc: TrainConfig) -> CopyRows:
+    """The fixed probe: one row of probe_len tokens (at most n_ctx) with a span of probe_span."""
+    rng = np.random.default_rng(tc.seed + 2)
+    n = min(tc.probe_len, tc.n_ctx)
+    return copy_rows(rng, 1, n, tc.n_symbols, tc.probe_span, tc.probe_span)
+
+
+def probe_record(probe: CopyRows) -> dict:
+    """The probe row as the log keeps it: its ids, span start and span length."""
+    ids = probe.ids[0].tolist()
+    return {"ids": ids, "start": int(probe.starts[0]), "length": int(probe.lengths[0])}
+
+
+def map_steps(tc: TrainConfig) -> set[int]:
+    """n_maps evaluation steps spread evenly from 0 to the last step."""
+    grid = np.linspace(0, tc.steps, tc.n_maps) / tc.eval_every
+    return {round(g) * tc.eval_every for g in grid} | {tc.steps}
+
+
+def lower_triangle(weights: np.ndarray) -> list:
+    """[L,N,T,T] causal maps -> ragged lists: [l][n][t] holds the weights to keys 0..t."""
+    return [
+        [[r3(head[t, : t + 1]) for t in range(head.shape[0])] for head in layer]
+        for layer in weights
+    ]
+
+
+# --- training -----------------------------------------------------------------------------
+def train(tc: TrainConfig, say=print, on_eval: Callable[[dict, dict | None], None] | None = None):
+    """Train from scratch; returns (params, log).
+
+    on_eval(entry, maps) is called after each evaluation with the log's new "heads" entry
+    and its "maps" entry (None at steps without a probe snapshot)."""
+    cfg = tc.model()
+    optimizer, schedule = make_optimizer(tc)
+    params = init_params(cfg, jax.random.PRNGKey(tc.seed), tc.qk_init_std)
+    opt_state = optimizer.init(params)
+    step_fn = make_train_step(cfg, optimizer)
+    run = jax.jit(lambda p, ids: forward(p, ids, cfg)[:2])  # logits [B,T,V], maps [L,B,N,T,T]
+    held_out = copy_rows(np.random.default_rng(tc.seed + 1), tc.eval_rows, tc.n_ctx, tc.n_symbols)
+    probe = probe_row(tc)
+    snapshots = map_steps(tc)
+    lr_at = jax.jit(schedule)  # one compiled call, not a dozen small ops at each log
+    rng = np.random.default_rng(tc.seed)
+    log = {"heads": [], "maps": [], "probe": probe_record(probe)}
+    start, losses = time.perf_counter(), []
+    for step in range(tc.steps + 1):
+        if step % tc.eval_every == 0 or step == tc.steps:
+            logits, atts = run(params, held_out.ids)
+            rep = report_on_rows(np.asarray(logits), np.asarray(atts), held_out)
+            loss = float(np.mean(losses)) if losses else None
+            log["heads"].append(
+                {
+                    "step": step,
+                    "loss": None if loss is None else round(loss, 3),
+                    "lr": float(f"{float(lr_at(step)):.3g}"),
+                    "row_tokens": tc.row_tokens(step),
+                    "induction": r3(rep.induction),
+                    "induction_next": r3(rep.induction_next),
+                    "previous_token": r3(rep.previous_token),
+                    "copy_accuracy": round(rep.copy_accuracy, 3),
+                }
+            )
+            losses = []
+            snapshot = None
+            if step in snapshots:
+                maps = np.asarray(run(params, probe.ids)[1][:, 0])  # [L,N,T,T]
+                snapshot = {"step": step, "weights": lower_triangle(maps)}
+                log["maps"].append(snapshot)
+            if on_eval is not None:
+                on_eval(log["heads"][-1], snapshot)
+            if step % tc.print_every == 0 or step == tc.steps:
+                lay, head, best = rep.best_induction()
+                say(
+                    f"step {step:5d}  loss {'-' if loss is None else f'{loss:.3f}'}  "
+                    f"induction {best:.3f} (L{lay}H{head}), one later "
+                    f"{rep.induction_next.max():.3f}  "
+                    f"previous-token {rep.best_previous_token()[2]:.3f}  "
+                    f"copy acc {rep.copy_accuracy:.3f}  rows {tc.row_tokens(step)}  "
+                    f"({time.perf_counter() - start:.0f} s)"
+                )
+        if step == tc.steps:
+            break
+        x, y, weight, offset = sample_batch(rng, tc, step)
+        params, opt_state, loss = step_fn(params, opt_state, x, y, weight, offset)
+        losses.append(loss)
+    log["wall_s"] = round(time.perf_counter() - start, 1)
+    return params, log
+
+
+def save(out: Path, params, tc: TrainConfig, log: dict, extra: dict) -> None:
+    """The checkpoint in the Hugging Face GPT-2 layout, plus training_log.json."""
+    tok = copy_tokenizer(tc.n_symbols)
+    weights = gpt2_from_params(jax.device_get(params))
+    write_gpt2_checkpoint(out, weights, tc.model(), tok.to_str(pretty=True), tok.token_to_id(EOS))
+    record = {"train_config": asdict(tc), **extra, **log}
+    text = json.dumps(record, separators=(",", ":"))
+    (out / "training_log.json").write_text(text + "\n", encoding="utf-8")
+
+
+def final_report(params, tc: TrainConfig, n_rows: int = 512, seed: int = 2024) -> dict:
+    """Held-out figures on fresh rows of the full context (another seed than the log's)."""
+    rep = evaluate_params(params, tc.model(), tc.n_symbols, n_rows, seed)
+    (il, ih, ind), (pl, ph, prev) = rep.best_induction(), rep.best_previous_token()
+    return {
+        "rows": n_rows,
+        "seed": seed,
+        "best_induction": {"layer": il, "head": ih, "score": round(ind, 3)},
+        "best_previous_token": {"layer": pl, "head": ph, "score": round(prev, 3)},
+        "best_induction_next": round(float(rep.induction_next.max()), 3),
+        "copy_accuracy": round(rep.copy_accuracy, 3),
+        "induction": r3(rep.induction),
+        "induction_next": r3(rep.induction_next),
+        "previous_token": r3(rep.previous_token),
+    }
