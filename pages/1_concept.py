@@ -5,6 +5,7 @@ import streamlit as st
 from ui.app import url_state
 from ui.app.page import page_setup
 from ui.views import concept as cv
+from ui.views import copy_model as cm
 
 notices = page_setup("Concept", ":material/lightbulb:", page="concept", params=cv.PARAMS)
 
@@ -25,4 +26,5 @@ if out is not None:
     cv.found_heads(out, source)
     if source == "decoder":
         cv.inside_a_language_model(out.text)
+cm.section()
 url_state.sync_url()

@@ -6,8 +6,9 @@ the process, the time budget becomes a hard kill, and the worker can start JAX w
 flags (e.g. forced CPU host devices for ring attention) without touching the server's JAX.
 
 Protocol: the parent writes {"task": name, "params": {...}} as JSON to the worker's stdin;
-the worker writes JSON lines to stdout: {"progress": fraction, "text": ...} while it runs,
-then {"result": ...} or {"error": exception class name, "message": ...}.
+the worker writes JSON lines to stdout: {"progress": fraction, "text": ..., "data": ...} while
+it runs ("data" optional: a partial result, e.g. a training log's newest entry), then
+{"result": ...} or {"error": exception class name, "message": ...}.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ TASKS = {
     "window": "attn_jax.bench.window:window_task",
     "decode": "attn_jax.bench.decode:decode_task",
     "ring": "attn_jax.bench.ring:ring_task",
+    "copy_model": "attn_jax.lessons.induction_live:train_task",
 }
 # passed through to the worker: it must not grab accelerator memory the server may need
 WORKER_ENV = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -70,8 +72,9 @@ def _start(env: dict[str, str] | None) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def _read(proc, progress, deadline):
-    """The worker's final message; progress lines go to `progress`. Kills on the deadline."""
+def _read(proc, progress, on_data, deadline):
+    """The worker's final message; progress lines go to `progress` (their data to `on_data`).
+    Kills on the deadline."""
     timer = threading.Timer(max(0.0, deadline - time.monotonic()), proc.kill)
     timer.start()
     final = None
@@ -80,6 +83,8 @@ def _read(proc, progress, deadline):
             msg = json.loads(line) if line.startswith("{") else {}
             if "progress" in msg and progress:
                 progress(float(msg["progress"]), str(msg.get("text", "")))
+            if msg.get("data") is not None and on_data:
+                on_data(msg["data"])
             elif "result" in msg or "error" in msg:
                 final = msg
         proc.wait()
@@ -94,6 +99,7 @@ def run_task(
     *,
     timeout_s: float = 120.0,
     progress: Callable[[float, str], None] | None = None,
+    on_data: Callable[[object], None] | None = None,
     env: dict[str, str] | None = None,
     exclusive: bool = True,
 ):
@@ -103,6 +109,7 @@ def run_task(
       task: a name in TASKS; params: its keyword arguments (JSON values).
       timeout_s: hard limit: the worker is killed after this many seconds.
       progress: called as progress(fraction, text) while the worker reports.
+      on_data: called with each progress line's "data" (partial results), if any.
       env: extra environment for the worker (e.g. `forced_host_devices_env(8)`).
       exclusive: hold this process's LOCK (one big measurement at a time per server).
 
@@ -118,7 +125,7 @@ def run_task(
         proc = _start(env)
         proc.stdin.write(json.dumps({"task": task, "params": params}))
         proc.stdin.close()
-        final = _read(proc, progress, deadline)
+        final = _read(proc, progress, on_data, deadline)
         if final is None and time.monotonic() >= deadline:
             raise WorkerTimeout(f"the measurement ran past {timeout_s:.0f} s and was stopped")
         if final is None:
@@ -157,8 +164,12 @@ def main() -> int:
         _compile_cache()
     module, func = TASKS[request["task"]].split(":")
     fn = getattr(importlib.import_module(module), func)
+
+    def progress(fraction: float, text: str, data=None) -> None:
+        _emit({"progress": fraction, "text": text, **({} if data is None else {"data": data})})
+
     try:
-        result = fn(**request["params"], progress=lambda f, t: _emit({"progress": f, "text": t}))
+        result = fn(**request["params"], progress=progress)
     except Exception as exc:  # reported to the parent, which raises WorkerError
         _emit({"error": type(exc).__name__, "message": str(exc)})
         return 1

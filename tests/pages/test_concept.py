@@ -37,9 +37,11 @@ def concept():
 def test_concept_live_example_finds_it_to_animal(concept):
     text = "\n".join(m.value for m in concept.markdown)
     assert "Strongest link from **it** to **animal**" in text
-    # illustrative, the open view (only the chosen tab is built), 2 counterfactual, 2 patterns
+    # illustrative, the open view (only the chosen tab is built), 2 counterfactual, 2 patterns,
+    # the copy model's recorded run (its curves and two heads on the probe)
     assert [c.key for c in charts(concept)] == [
-        "illustrative", "main_row", "cf_a", "cf_b", "pattern_0_2", "pattern_3_1"
+        "illustrative", "main_row", "cf_a", "cf_b", "pattern_0_2", "pattern_3_1",
+        "copy_curves", "copy_probe_prev", "copy_probe_copy",
     ]  # fmt: skip
     assert concept.table[0] is not None  # RNN vs CNN vs self-attention
     assert any("pronoun → antecedent" in m.value for m in concept.markdown)

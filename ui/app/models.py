@@ -3,6 +3,7 @@ sessions (bounded in bytes), and the `source` names the pages use for them.
 
     source "encoder": all-MiniLM-L6-v2 (attn_jax.load_model)
     source "decoder": the GPT-2-layout decoder this project trains (attn_jax.load_decoder)
+    the copy model (models/induction-toy): Concept's induction section, not a `source`
 
 A missing model gives None, never an exception: the pages then say how to install it.
 """
@@ -74,6 +75,17 @@ def load_decoder():
         return None, f"{type(exc).__name__}: {exc}"
 
 
+@st.cache_resource(show_spinner="Loading the copy model …")
+def load_copy_model():
+    """(copy model, None) or (None, message): models/induction-toy, a 2-layer decoder."""
+    from attn_jax.lessons.induction_live import COPY_MODEL_DIR
+
+    try:
+        return attn_jax.load_decoder(COPY_MODEL_DIR), None
+    except Exception as exc:  # the rest of the app works without it
+        return None, f"{type(exc).__name__}: {exc}"
+
+
 def get_encoder():
     """The shared encoder, or None when the model cannot be found."""
     return load_encoder()[0]
@@ -82,6 +94,11 @@ def get_encoder():
 def get_decoder():
     """The shared decoder, or None when its checkpoint cannot be found."""
     return load_decoder()[0]
+
+
+def get_copy_model():
+    """The copy model (models/induction-toy), or None when its checkpoint is missing."""
+    return load_copy_model()[0]
 
 
 def model_of(source: str):

@@ -26,6 +26,7 @@ from ui.app.models import INSTALL_HINT, get_decoder, model_of, run_of
 from ui.app.text import md_escape, plotly_text, token_labels
 from ui.figures import base as figures
 from ui.views import beyond as bv
+from ui.views import copy_model as cm
 from ui.views import decoder as dv
 from ui.views.cell_link import attention_heatmap_with_click
 from ui.views.quiz import predict_then_reveal
@@ -52,6 +53,7 @@ LLM_TABS = {
 }
 LLM = up.choice("llm", "next", list(LLM_TABS), state_key="concept_llm")
 PARAMS = [TEXT, TEXT2, SOURCE, QUERY, TARGET, MODE, LAYER, HEAD, CHART, VIEW, LLM, dv.ABLATE]
+PARAMS += cm.PARAMS  # the copy model's section
 PICKS = (QUERY, TARGET, LAYER, HEAD)
 # The course's illustrative row for "it" (not a model's output): word -> weight; the course
 # gives no number for "it" itself (NaN: drawn as no bar, labelled "–").
