@@ -1,0 +1,64 @@
+"""The copy model's section in Chromium: the step slider shows the heads forming on the probe
+row, knocking out the copying heads drops the copy accuracy on screen, and "train one now"
+runs to the end with progress and live charts while a second visitor is told it is busy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from attn_jax.lessons import induction_live as il
+from tests.browser.harness import wait_idle
+from tests.browser.test_pages import assert_clean
+
+pytestmark = pytest.mark.browser
+
+# the z of a chart's first trace (a heatmap), by the chart's Streamlit key
+CHART_Z = """key => {
+    const el = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+    const z = el && el._fullData ? el._fullData[0].z : null;  // decoded (data may be base64)
+    return z ? Array.from(z, row => Array.from(row)) : null;
+}"""
+METRIC = """label => {
+    const m = [...document.querySelectorAll('[data-testid="stMetric"]')]
+        .find(e => e.querySelector('[data-testid="stMetricLabel"]').innerText.trim() === label);
+    return m ? m.querySelector('[data-testid="stMetricValue"]').innerText.trim() : null;
+}"""
+
+
+def ring_weight(page, key: str, run) -> float:
+    """Mean weight of the probe's copying-head map at the keys it should find (the rings)."""
+    z = np.asarray(page.evaluate(CHART_Z, key), dtype=float)
+    _, _, shift = run.heads()
+    a, m = run.probe_start, run.probe_length
+    return float(np.mean([z[a + m + j, a + j + 1 + shift] for j in range(m - 1)]))
+
+
+def test_the_step_slider_shows_the_copying_head_forming(server, page):
+    run = il.recorded_run()
+    page.goto(f"{server.url}/concept?copy=run&step=0")
+    wait_idle(page)
+    page.locator(".st-key-copy_probe_copy .js-plotly-plot").wait_for()
+    before = ring_weight(page, "copy_probe_copy", run)
+    thumb = page.locator(".st-key-copy_step input[type='range']")
+    thumb.focus()
+    thumb.press("End")  # the last snapshot: the heads have formed
+    wait_idle(page)
+    assert "step=" not in page.url  # the default step is left out of the link
+    after = ring_weight(page, "copy_probe_copy", run)
+    assert before < 0.2 < 0.6 < after, (before, after)
+    assert page.evaluate(METRIC, "step") == f"{int(run.steps[-1]):,}"
+    assert_clean(page)
+
+
+def test_knocking_out_the_copying_heads_drops_the_accuracy_on_screen(server, page):
+    page.goto(f"{server.url}/concept?copy=try")
+    wait_idle(page)
+    label = f"on {il.HELD_OUT_ROWS} held-out rows"
+    full = float(page.evaluate(METRIC, label).rstrip("%"))
+    page.goto(f"{server.url}/concept?copy=try&copy_ablate=1.0,1.1,1.2,1.3")
+    wait_idle(page)
+    knocked = float(page.evaluate(METRIC, label).rstrip("%"))
+    assert full >= 80 and knocked < 20, (full, knocked)
+    assert page.locator(".st-key-copy_typed_map .js-plotly-plot").count() == 1
+    assert_clean(page)
