@@ -318,8 +318,7 @@ def try_your_own(model, run) -> None:
     tokens = token_labels(base.tokens)
     src = base.sources()
     rings = [(q, int(k)) for q, k in enumerate(src) if k >= 0]
-    title = f"{_head_name(copying, roles)} on your symbols"
-    title += " (heads knocked out)" if heads else ""
+    title = f"L{copying[0]}·H{copying[1]} on your symbols" + (", heads out" if heads else "")
     chart(cfig.row_map(shown.attentions[copying], tokens, title=title, rings=rings),
           key="copy_typed_map")  # fmt: skip
     st.dataframe(_predictions_table(model, base, after), hide_index=True, key="copy_typed_table")
@@ -327,10 +326,17 @@ def try_your_own(model, run) -> None:
     full_acc, each = _sweep(str(model.path))
     chart(cfig.knockout_map(full_acc, each, title="Copy accuracy without that head"),
           key="copy_knockout_map")  # fmt: skip
+    worst = divmod(int(each.argmin()), each.shape[1])
+    last = each.shape[0] - 1
     st.caption(
-        "A head whose loss drops the accuracy is part of the circuit. The copying heads in "
-        "the last layer can stand in for each other (knock out all of them to break the "
-        "copy); the previous-token head they read from cannot."
+        "A head whose loss drops the accuracy is part of the circuit. Here knocking out "
+        f"{_head_name(worst, roles)} alone takes it from {full_acc:.0%} to "
+        f"{each[worst]:.0%}; the heads of the last layer "
+        + (
+            "can stand in for each other (knock out all of them to break the copy)."
+            if each[last].min() > full_acc - 0.1
+            else "do not all copy: knock out the copying one to break the copy."
+        )
     )
 
 
