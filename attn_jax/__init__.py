@@ -33,6 +33,8 @@ from attn_jax.lessons.rollout import rollout
 from attn_jax.lessons.steps import AttentionSteps, attention_steps
 from attn_jax.models import Encoder, EncoderOutput, ModelConfig, ModelNotFoundError, load_model
 from attn_jax.models.decoder import Decoder, DecoderOutput, load_decoder
+from attn_jax.models.llama_files import LlamaConfig
+from attn_jax.models.sizes import ModelTooLargeError
 
 __all__ = [
     "AttentionSteps",
@@ -40,8 +42,10 @@ __all__ = [
     "DecoderOutput",
     "Encoder",
     "EncoderOutput",
+    "LlamaConfig",
     "ModelConfig",
     "ModelNotFoundError",
+    "ModelTooLargeError",
     "attention",
     "attention_steps",
     "attention_weights",

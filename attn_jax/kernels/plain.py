@@ -106,14 +106,23 @@ def masked_softmax(logits: jax.Array, mask=None) -> jax.Array:
 
 
 def _logits(q, k, bias, scale):
-    """Scaled scores in float32: [B,T,N,H] x [B,S,N,H] -> [B,N,T,S]."""
-    k = repeat_kv(k, q.shape[2])
+    """Scaled scores in float32: [B,T,N,H] x [B,S,K,H] -> [B,N,T,S].
+
+    With K < N (grouped-query) the query heads of a group share their K head through the
+    einsum (q as [B,K,G,T,H]), so K is never repeated in memory."""
+    b, t, n, h = q.shape
+    kv = k.shape[2]
     # Head-major operands ([B,N,T,H]): XLA's CPU dot is ~1.8x faster with batch dims leading.
-    q_t, k_t = jnp.swapaxes(q, 1, 2), jnp.swapaxes(k, 1, 2)  # [B,N,T,H], [B,N,S,H]
+    q_t, k_t = jnp.swapaxes(q, 1, 2), jnp.swapaxes(k, 1, 2)  # [B,N,T,H], [B,K,S,H]
     # The scale goes on q, not on the [T,S] logits: no elementwise multiply there that XLA
     # could recompute (as a fused multiply-add) differently in the max and in the exp.
     q_t = q_t * jnp.asarray(scale, q.dtype)
-    logits = jnp.einsum("BNTH,BNSH->BNTS", q_t, k_t, preferred_element_type=jnp.float32)
+    if kv == n:
+        logits = jnp.einsum("BNTH,BNSH->BNTS", q_t, k_t, preferred_element_type=jnp.float32)
+    else:
+        q_g = q_t.reshape(b, kv, n // kv, t, h)  # [B,K,G,T,H]
+        logits = jnp.einsum("BKGTH,BKSH->BKGTS", q_g, k_t, preferred_element_type=jnp.float32)
+        logits = logits.reshape(b, n, t, k.shape[1])  # [B,N,T,S]
     if bias is not None:
         logits = logits + jnp.asarray(bias, jnp.float32)
     return logits

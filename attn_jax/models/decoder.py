@@ -24,6 +24,11 @@ KV-cache decoder and training; causal_weights lives in `block`), forward, Decode
 Prediction, Decoder (the same surface as the Encoder: config, params, tokenizer, run,
 warm_up, head_weights, output_weights; plus logits_of, attentions_of, predictions and
 head_mask, with knock-out) and load_decoder. DecoderConfig (in gpt2_files) is re-exported.
+
+The same Decoder runs the Llama and Mistral layouts (`llama`, `llama_files`: RMSNorm, RoPE,
+SwiGLU, grouped-query attention, sliding window): the compiled passes pick the forward by
+`config.layout` ("gpt2", "llama", "mistral"). There, queries and keys are the rotated ones,
+keys and values have K heads ([L,K,T,H]) and `rope_steps` shows one head's rotation.
 """
 
 from __future__ import annotations
@@ -36,17 +41,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from attn_jax.models import block
+from attn_jax.models import block, llama
 from attn_jax.models.block import causal_weights, layer_norm
 from attn_jax.models.buckets import CompiledBuckets, bucket_for, buckets_for
-from attn_jax.models.gpt2_files import (
-    BPETokenizer,
-    DecoderConfig,
-    params_from_gpt2,
-    read_decoder_config,
-    read_gpt2_weights,
-    resolve_decoder_dir,
-)
+from attn_jax.models.checkpoints import read_checkpoint
+from attn_jax.models.gpt2_files import DecoderConfig, resolve_decoder_dir
+from attn_jax.models.llama_files import LlamaConfig
 
 __all__ = ["Decoder", "DecoderConfig", "DecoderOutput", "Prediction", "load_decoder"]
 
@@ -106,10 +106,15 @@ def forward(params, ids, cfg: DecoderConfig, head_mask=None):
     return unembed(x, params, cfg), atts, qs, ks, vs, jnp.concatenate([x0[None], hidden])
 
 
+def forward_of(cfg):
+    """The forward pass of a config's layout: this module's (GPT-2) or `llama.forward`."""
+    return forward if cfg.layout == "gpt2" else llama.forward
+
+
 @functools.partial(jax.jit, static_argnames=("cfg",))
 def _run_padded(params, ids, head_mask, cfg: DecoderConfig):
-    """forward on one padded row ids [P], head_mask [L,N]; per head [L,N,P,·], top TOP_K."""
-    logits, atts, qs, ks, vs, hidden = forward(params, ids[None], cfg, head_mask)
+    """forward on one padded row ids [P], head_mask [L,N]; per head [L,N|K,P,·], top TOP_K."""
+    logits, atts, qs, ks, vs, hidden = forward_of(cfg)(params, ids[None], cfg, head_mask)
     probs, top_ids = jax.lax.top_k(jax.nn.softmax(logits[0], axis=-1), TOP_K)  # [P,TOP_K]
     heads = [a[:, 0].transpose(0, 2, 1, 3) for a in (qs, ks, vs)]  # [L,N,P,H] each
     return atts[:, 0], *heads, hidden[:, 0], top_ids.astype(jnp.int32), probs
@@ -117,7 +122,7 @@ def _run_padded(params, ids, head_mask, cfg: DecoderConfig):
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
 def _logits_padded(params, ids, head_mask, cfg: DecoderConfig):
-    return forward(params, ids[None], cfg, head_mask)[0][0]  # [P,V]
+    return forward_of(cfg)(params, ids[None], cfg, head_mask)[0][0]  # [P,V]
 
 
 @dataclass(frozen=True)
@@ -137,9 +142,9 @@ class DecoderOutput:
     tokens: list[str]  # each id decoded on its own; no special tokens added
     input_ids: np.ndarray  # int32 [T]
     attentions: np.ndarray  # float32 [L,N,T,T], exactly 0 above the diagonal
-    queries: np.ndarray  # float32 [L,N,T,H] after projection + bias
-    keys: np.ndarray  # float32 [L,N,T,H]
-    values: np.ndarray  # float32 [L,N,T,H]
+    queries: np.ndarray  # float32 [L,N,T,H] after projection + bias (Llama: after RoPE)
+    keys: np.ndarray  # float32 [L,K,T,H]: K = N but in a grouped-query model (Llama: RoPE'd)
+    values: np.ndarray  # float32 [L,K,T,H]
     hidden_states: np.ndarray  # float32 [L+1,T,D]: embeddings, each block's output (pre ln_f)
     top_next_ids: np.ndarray  # int32 [T,k]: position t's most likely next tokens
     top_next_probs: np.ndarray  # float32 [T,k], descending
@@ -148,10 +153,11 @@ class DecoderOutput:
 
 
 class Decoder:
-    """A loaded GPT-2-layout decoder; `run(text)` is safe to call from several threads.
+    """A loaded decoder (GPT-2, Llama or Mistral layout); `run(text)` is thread-safe.
 
     Attributes:
-      config: DecoderConfig. params: the weights (see the module docstring), jnp arrays.
+      config: DecoderConfig or LlamaConfig (`layout`). params: the weights (see the module
+        docstring, or `llama_files` for Llama), jnp arrays.
       path: the folder it was loaded from; source_label: the same, as text.
       tokenizer: BPETokenizer. buckets: padded lengths.
       compiled: CompiledBuckets, the run pass per bucket (`logits_of` has its own).
@@ -159,7 +165,7 @@ class Decoder:
 
     is_causal = True
 
-    def __init__(self, config: DecoderConfig, params: dict, tokenizer: BPETokenizer, path):
+    def __init__(self, config: DecoderConfig | LlamaConfig, params: dict, tokenizer, path):
         self.config = config
         self.params = params = jax.tree.map(jnp.asarray, params)
         self.tokenizer = tokenizer
@@ -264,8 +270,22 @@ class Decoder:
         return self.logits_of(self.tokenizer.encode(text)[0], ablate=ablate)
 
     def head_weights(self, layer: int, head: int) -> dict[str, np.ndarray]:
-        """One head's slices: w_q, w_k, w_v [D,H], b_q, b_k, b_v [H], w_o [H,D] (`block`)."""
-        return block.head_weights(self.params["layers"], self.config, layer, head)
+        """One head's slices: w_q, w_k, w_v [D,H], b_q, b_k, b_v [H], w_o [H,D] (`block`), and
+        kv_group: the K/V head whose w_k, w_v these are (= head unless grouped-query)."""
+        out = block.head_weights(self.params["layers"], self.config, layer, head)
+        return out | {"kv_group": head // (self.config.n_head // self.config.kv_heads)}
+
+    def rope_steps(self, ids, layer: int, head: int) -> dict[str, np.ndarray]:
+        """RoPE on one head for token ids [T] (Llama layouts): q, k before and after rotation
+        [T,H], cos, sin [T,H], angles [T,H/2], kv_group (`llama.rope_steps`)."""
+        if self.config.layout == "gpt2":
+            raise ValueError("GPT-2 has learned position vectors, no RoPE step")
+        if not 0 <= layer < self.config.n_layer:
+            raise ValueError(f"layer {layer} is outside 0..{self.config.n_layer - 1}")
+        padded, t = self._pad_ids(ids)
+        mask = self.head_mask(None)
+        hidden = np.asarray(self.compiled(len(padded))(self.params, padded, mask)[4])
+        return llama.rope_steps(self.params["layers"], self.config, hidden[layer, :t], layer, head)
 
     def output_weights(self) -> np.ndarray:
         """W_O split by the head whose output it reads: [L,N,H,D]."""
@@ -273,16 +293,16 @@ class Decoder:
 
 
 def load_decoder(source: str | os.PathLike | None = None) -> Decoder:
-    """Load a GPT-2-layout decoder from a folder, ATTN_DECODER_DIR or the shipped model.
+    """Load a decoder from a folder, ATTN_DECODER_DIR or the shipped model.
 
     Args:
-      source: a folder with config.json, tokenizer.json, model.safetensors (optional).
+      source: a folder with config.json ("model_type" "gpt2", "llama" or "mistral"),
+        tokenizer.json, model.safetensors (optional).
 
     Returns:
-      A Decoder. Raises ModelNotFoundError (with how to get a model) when the files are missing.
+      A Decoder. Raises ModelNotFoundError (with how to get a model) when the files are
+      missing, ModelTooLargeError when the float32 weights exceed ATTN_DECODER_MAX_MB, and
+      ValueError naming what a config has that is not implemented.
     """
     path = resolve_decoder_dir(source)
-    config = read_decoder_config(path)
-    params = params_from_gpt2(read_gpt2_weights(path))
-    tokenizer = BPETokenizer(path / "tokenizer.json", buckets_for(config.n_positions)[-1])
-    return Decoder(config, params, tokenizer, path)
+    return Decoder(*read_checkpoint(path), path)

@@ -19,6 +19,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -52,6 +53,10 @@ class DecoderConfig(HeadSizes):
     vocab_size: int = 4096
     n_inner: int | None = None  # MLP width; None = 4·D as in GPT-2
     layer_norm_epsilon: float = 1e-5
+    # what the Llama layouts' LlamaConfig has as fields (class constants: not in config.json)
+    layout: ClassVar[str] = "gpt2"
+    rope_theta: ClassVar[float | None] = None  # learned positions, no RoPE
+    sliding_window: ClassVar[int | None] = None
 
     @property
     def d_ff(self) -> int:
@@ -196,9 +201,12 @@ def gpt2_from_params(params: dict) -> dict[str, np.ndarray]:
 
 
 class BPETokenizer:
-    """tokenizer.json (byte-level BPE) through `tokenizers`: ids and readable token strings."""
+    """tokenizer.json through `tokenizers` (byte-level BPE as GPT-2's, or a Llama-style BPE
+    with byte fallback): ids and readable token strings.
 
-    def __init__(self, path: Path, max_tokens: int):
+    eos_id: the end-of-text id (default: that of `<|endoftext|>`, None if there is none)."""
+
+    def __init__(self, path: Path, max_tokens: int, eos_id: int | None = None):
         from tokenizers import Tokenizer
 
         tok = Tokenizer.from_file(str(path))
@@ -207,7 +215,7 @@ class BPETokenizer:
         self._tok = tok
         self.max_tokens = max_tokens
         self.vocab_size = tok.get_vocab_size()
-        self.eos_id = tok.token_to_id("<|endoftext|>")
+        self.eos_id = tok.token_to_id("<|endoftext|>") if eos_id is None else int(eos_id)
 
     def encode(self, text: str) -> tuple[list[int], bool]:
         """(ids, truncated): no special tokens added; lone surrogates become "?"."""
@@ -218,5 +226,13 @@ class BPETokenizer:
         return ids[: self.max_tokens], len(ids) > self.max_tokens
 
     def token_strings(self, ids) -> list[str]:
-        """Each id decoded on its own (" the", "\\n"); a split UTF-8 character shows as "�"."""
-        return [self._tok.decode([int(i)], skip_special_tokens=False) for i in ids]
+        """Each id decoded on its own (" the", "\\n"); a split UTF-8 character shows as "�".
+
+        A SentencePiece-style token ("▁the", Llama 2's metaspace) keeps its leading space,
+        which the decoder's Strip step would drop from a token decoded on its own."""
+        return [self._token_string(int(i)) for i in ids]
+
+    def _token_string(self, i: int) -> str:
+        text = self._tok.decode([i], skip_special_tokens=False)
+        piece = self._tok.id_to_token(i) or ""
+        return " " + text if piece.startswith("▁") and not text.startswith(" ") else text
