@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.app import url_state
+from ui.app.models import DECODERS
 from ui.app.page import page_setup
 from ui.views import concept as cv
 from ui.views import copy_model as cm
@@ -24,7 +25,7 @@ source, out = cv.live_intro()
 if out is not None:
     cv.live_section(out, source)
     cv.found_heads(out, source)
-    if source == "decoder":
-        cv.inside_a_language_model(out.text)
+    if source in DECODERS:
+        cv.inside_a_language_model(out.text, source)
 cm.section()
 url_state.sync_url()

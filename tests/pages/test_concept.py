@@ -199,3 +199,19 @@ def test_knocked_out_heads_the_decoder_lacks_are_dropped_with_a_notice():
     assert not at.exception
     assert any("were dropped" in i.value for i in at.info)
     assert at.multiselect(key="concept_ablate").value == [(0, 0)]
+
+
+@pytest.mark.parametrize("tab", ["next", "induction", "cache"])
+def test_concept_page_with_the_llama_layout_decoder(tab):
+    at = page_test("concept", query={"source": "llama", "llm": tab, "ablate": "0.1"}).run()
+    assert not at.exception and not at.warning
+    assert at.radio(key="concept_source").value == "llama"
+    assert dict(at.query_params)["source"] == "llama"
+    keys = [c.key for c in at.get("plotly_chart")]
+    assert "main_row" in keys and ("decoder_induction" in keys) == (tab == "induction")
+    metrics = {m.label: m.value for m in at.metric}
+    if tab == "next":
+        assert "top-1 prediction changed" in metrics  # the knock-out, on this model's heads
+    if tab == "cache":
+        assert float(metrics["max |cached − full| logit"]) < 1e-3
+        assert "K/V heads" in "\n".join(c.value for c in at.caption)

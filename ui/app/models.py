@@ -3,6 +3,8 @@ sessions (bounded in bytes), and the `source` names the pages use for them.
 
     source "encoder": all-MiniLM-L6-v2 (attn_jax.load_model)
     source "decoder": the GPT-2-layout decoder this project trains (attn_jax.load_decoder)
+    source "llama": the Llama-layout decoder trained here (RoPE, grouped-query heads), loaded
+                    when a page first asks for it (ATTN_LLAMA_DIR points it elsewhere)
     the copy model (models/induction-toy): Concept's induction section, not a `source`
 
 A missing model gives None, never an exception: the pages then say how to install it.
@@ -10,7 +12,10 @@ A missing model gives None, never an exception: the pages then say how to instal
 
 from __future__ import annotations
 
+import json
+import os
 import threading
+from pathlib import Path
 
 import jax
 import streamlit as st
@@ -25,7 +30,10 @@ INSTALL_HINT = (
     "(or run `make run`), or point `ATTN_MODEL_DIR` at a folder with config.json, "
     "tokenizer.json and model.safetensors. Until then the pages use toy data."
 )
-SOURCES = ("encoder", "decoder")
+SOURCES = ("encoder", "decoder", "llama")
+DECODERS = ("decoder", "llama")  # the causal ones
+LLAMA_ENV = "ATTN_LLAMA_DIR"
+LLAMA_DIR = Path(__file__).resolve().parents[2] / "models" / "tiny-llama-pydoc"
 RUN_CACHE_BYTES = 32 * 2**20  # one 256-piece text holds ~27 MB of maps, a short one ~0.5 MB
 
 
@@ -86,6 +94,37 @@ def load_copy_model():
         return None, f"{type(exc).__name__}: {exc}"
 
 
+def llama_dir() -> Path:
+    """The Llama-layout decoder's folder: ATTN_LLAMA_DIR, else models/tiny-llama-pydoc."""
+    return Path(os.environ.get(LLAMA_ENV) or LLAMA_DIR).expanduser()
+
+
+def llama_config() -> dict | None:
+    """The Llama-layout decoder's config.json (cheap: the model itself is not loaded)."""
+    try:
+        return json.loads((llama_dir() / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def has_llama() -> bool:
+    """Whether the Llama-layout decoder's checkpoint is there (without loading it)."""
+    return llama_config() is not None and (llama_dir() / "model.safetensors").is_file()
+
+
+@st.cache_resource(show_spinner="Loading the Llama-layout decoder …")
+def load_llama():
+    """(decoder, None) or (None, message): the Llama-layout decoder, on first use."""
+    prepare_process()
+    try:
+        model = attn_jax.load_decoder(llama_dir())
+        trim_heap()
+        _warm_in_background(model)
+        return model, None
+    except Exception as exc:  # the other models keep working
+        return None, f"{type(exc).__name__}: {exc}"
+
+
 def get_encoder():
     """The shared encoder, or None when the model cannot be found."""
     return load_encoder()[0]
@@ -101,8 +140,16 @@ def get_copy_model():
     return load_copy_model()[0]
 
 
+def get_llama():
+    """The shared Llama-layout decoder, or None when its checkpoint cannot be loaded."""
+    return load_llama()[0]
+
+
 def model_of(source: str):
-    """The shared model for a page's `source` ("decoder", else the encoder); None if missing."""
+    """The shared model for a page's `source` ("decoder", "llama", else the encoder); None if
+    missing."""
+    if source == "llama":
+        return get_llama()
     return get_decoder() if source == "decoder" else get_encoder()
 
 
@@ -118,7 +165,7 @@ def run_of(source: str, text: str):
     model = model_of(source)
     if model is None:
         return None
-    key = ("decoder", text) if source == "decoder" else text
+    key = (source, text) if source in DECODERS else text
     return run_cache().get(key, lambda: model.run(text))
 
 

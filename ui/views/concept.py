@@ -22,7 +22,7 @@ from ui.app import url_state
 from ui.app.charts import chart
 from ui.app.content import COUNTERFACTUAL, EXAMPLE, MAX_CHARS
 from ui.app.inputs import sentence_input
-from ui.app.models import INSTALL_HINT, get_decoder, model_of, run_of
+from ui.app.models import DECODERS, INSTALL_HINT, get_decoder, has_llama, model_of, run_of
 from ui.app.text import md_escape, plotly_text, token_labels
 from ui.figures import base as figures
 from ui.views import beyond as bv
@@ -42,7 +42,11 @@ HEAD = up.integer("head", None, 0, 63, state_key="concept_head")
 CHARTS = {"row": "Row of the query", "heatmap": "Full heatmap", "lines": "Lines between tokens"}
 CHART = up.choice("chart", "row", list(CHARTS), state_key="concept_chart")
 VIEW = bv.view_param("concept_view")
-MODELS = {"encoder": "Encoder: all-MiniLM-L6-v2", "decoder": "Decoder: a small GPT-2 trained here"}
+MODELS = {
+    "encoder": "Encoder: all-MiniLM-L6-v2",
+    "decoder": "Decoder: a small GPT-2 trained here",
+    "llama": "Decoder: a small Llama (RoPE, GQA) trained here",
+}
 SOURCE = up.choice("source", "encoder", list(MODELS), state_key="concept_source")
 LLM_TABS = {
     "next": "Next-token predictions",
@@ -156,16 +160,22 @@ def illustrative_figure():
 
 
 def model_picker() -> str:
-    """Encoder or decoder (the decoder only when its checkpoint is there)."""
-    has_decoder = get_decoder() is not None
-    if not has_decoder:
+    """Encoder or one of the decoders (a decoder only when its checkpoint is there)."""
+    offered = available_models()
+    if st.session_state.get(SOURCE.widget) not in offered:
         st.session_state[SOURCE.widget] = "encoder"
     source = st.radio(
-        "Model", list(MODELS), format_func=MODELS.get, key=SOURCE.widget, horizontal=True,
-        persist_state="page", disabled=not has_decoder,
-        help=None if has_decoder else "The decoder's checkpoint (models/) was not found.",
+        "Model", offered, format_func=MODELS.get, key=SOURCE.widget, horizontal=True,
+        persist_state="page",
+        help=None if len(offered) == len(MODELS) else "Some checkpoints (models/) were not found.",
     )  # fmt: skip
     return source
+
+
+def available_models() -> list[str]:
+    """The sources whose checkpoints are there (the Llama one is not loaded to find out)."""
+    there = {"encoder": True, "decoder": get_decoder() is not None, "llama": has_llama()}
+    return [s for s in MODELS if there[s]]
 
 
 def encode(text: str, source: str = "encoder"):
@@ -173,7 +183,7 @@ def encode(text: str, source: str = "encoder"):
     if not text:
         return None
     out = run_of(source, text)
-    if source == "decoder" and out is not None:
+    if source in DECODERS and out is not None:
         out = dv.readable(out)
     if out is None:
         st.warning(f"The live view needs the model. {INSTALL_HINT}", icon=":material/warning:")
@@ -345,21 +355,21 @@ def pattern_map(out, ph, source: str = "encoder") -> None:
     )  # fmt: skip
 
 
-def llm_sections(text: str) -> None:
+def llm_sections(text: str, source: str = "decoder") -> None:
     """The decoder's own lessons, one tab at a time (only the open one is computed)."""
-    decoder, out = get_decoder(), run_of("decoder", text)
+    decoder, out = model_of(source), run_of(source, text)
     chosen, tabs = url_state.url_tabs(LLM, LLM_TABS)
     with tabs[chosen]:
         if chosen == "next":
-            dv.next_tokens(decoder, dv.readable(out))
+            dv.next_tokens(decoder, dv.readable(out), source)
         elif chosen == "sinks":
             dv.sinks(dv.readable(out))
         elif chosen == "induction":
-            dv.induction(decoder)
+            dv.induction(decoder, source)
         elif chosen == "training":
             dv.training(decoder)
         else:
-            dv.kv_cache(decoder, text)
+            dv.kv_cache(decoder, text, source)
 
 
 def live_intro() -> tuple[str, object | None]:
@@ -377,7 +387,7 @@ def live_intro() -> tuple[str, object | None]:
     reset_picks_on_new_text(text + "\x00" + source)
     out = encode(text, source)
     if out is not None:
-        st.caption(dv.TOKENS_NOTE if source == "decoder" else WORD_PIECES_NOTE)
+        st.caption(dv.TOKENS_NOTE if source in DECODERS else WORD_PIECES_NOTE)
     return source, out
 
 
@@ -418,7 +428,7 @@ def found_heads(out, source: str) -> None:
         st.caption("No pronoun in this sentence, so no pronoun → antecedent head to show.")
 
 
-def inside_a_language_model(text: str) -> None:
-    """The decoder's own lessons (only with the decoder chosen)."""
+def inside_a_language_model(text: str, source: str = "decoder") -> None:
+    """The decoder's own lessons (only with a decoder chosen)."""
     st.header("Inside a language model")
-    llm_sections(text)
+    llm_sections(text, source)

@@ -15,7 +15,7 @@ from attn_jax.lessons import decoder_heads as dh
 from attn_jax.lessons import decoder_lessons as dl
 from ui.app import url_params as up
 from ui.app.charts import chart
-from ui.app.models import get_decoder, run_of
+from ui.app.models import model_of, run_of
 from ui.app.text import md_escape, plotly_text, token_labels
 from ui.figures import base as figures
 from ui.figures import decoder as dfig
@@ -35,7 +35,7 @@ def readable(out):
     return dataclasses.replace(out, tokens=[t.strip() or "␣" for t in out.tokens])
 
 
-def next_tokens(decoder, out) -> None:
+def next_tokens(decoder, out, source: str = "decoder") -> None:
     """Each token's top-5 next-token prediction: what the causal model is trained to do; and
     the same with heads knocked out."""
     st.subheader("What comes next: the model's predictions")
@@ -46,20 +46,20 @@ def next_tokens(decoder, out) -> None:
         "after reading up to that token."
     )
     st.dataframe(pd.DataFrame(dl.next_token_table(decoder, out)), hide_index=True)
-    knock_out(decoder, out)
+    knock_out(decoder, out, source)
 
 
 @st.cache_data(show_spinner="Running the decoder without those heads …", max_entries=16)
-def _knocked_out(text: str, heads: tuple[tuple[int, int], ...], path: str):
+def _knocked_out(text: str, heads: tuple[tuple[int, int], ...], path: str, source: str):
     """(the output for `text` with `heads` zeroed before W_O, the mean probability it gives the
     original top-1 next tokens); the path keys the model."""
-    decoder = get_decoder()
+    decoder = model_of(source)
     heads = [tuple(h) for h in heads]
     ablated = readable(decoder.run(text, ablate=heads))
-    return ablated, dl.top1_probability(decoder, run_of("decoder", text), heads)  # cached run
+    return ablated, dl.top1_probability(decoder, run_of(source, text), heads)  # cached run
 
 
-def knock_out(decoder, out) -> None:
+def knock_out(decoder, out, source: str = "decoder") -> None:
     """Pick heads to knock out (their outputs zeroed before W_O) and see the predictions move."""
     cfg = decoder.config
     options = [(la, he) for la in range(cfg.n_layer) for he in range(cfg.n_head)]
@@ -83,7 +83,9 @@ def knock_out(decoder, out) -> None:
     if not heads:
         st.caption("Pick one or more heads to see what the predictions lose without them.")
         return
-    ablated, after = _knocked_out(out.text, tuple(tuple(h) for h in heads), str(decoder.path))
+    ablated, after = _knocked_out(
+        out.text, tuple(tuple(h) for h in heads), str(decoder.path), source
+    )
     changed = int((ablated.top_next_ids[:, 0] != out.top_next_ids[:, 0]).sum())
     before = float(out.top_next_probs[:, 0].mean())
     c1, c2 = st.columns(2)
@@ -102,9 +104,9 @@ def knock_out(decoder, out) -> None:
 
 
 @st.cache_data(show_spinner="Measuring induction heads …", max_entries=2)
-def _induction(path: str) -> tuple:
+def _induction(path: str, source: str = "decoder") -> tuple:
     """(scores [L,N], one repeated sequence's maps [L,N,T,T], its ids); keyed on the model."""
-    decoder = get_decoder()
+    decoder = model_of(source)
     ids = dh.repeated_random_tokens(decoder.config.vocab_size, 50, 4, seed=0)
     maps = decoder.attentions_of(ids[0])  # [L,N,T,T] of one repeated sequence
     return dh.induction_scores(decoder, n_random=50, seed=0), maps, ids[0]
@@ -125,10 +127,10 @@ def sinks(out) -> None:
     chart(fig, key="decoder_sinks")
 
 
-def induction(decoder) -> None:
+def induction(decoder, source: str = "decoder") -> None:
     """Induction scores per head on random tokens repeated twice, with the best head's map."""
     st.subheader("Induction heads")
-    scores, maps, ids = _induction(str(decoder.path))
+    scores, maps, ids = _induction(str(decoder.path), source)
     layer, head, value = dh.best_head(scores)
     st.markdown(
         "Give the model 50 random tokens, then the same 50 again. At the second copy, an "
@@ -184,15 +186,15 @@ def training(decoder) -> None:
 
 
 @st.cache_data(show_spinner="Generating with a KV cache …", max_entries=16)
-def _cache_check(text: str, path: str) -> dl.CacheCheck:
+def _cache_check(text: str, path: str, source: str = "decoder") -> dl.CacheCheck:
     """The KV-cache check for one text and model (the path keys the model)."""
-    return dl.kv_cache_check(get_decoder(), text, n_new=8)
+    return dl.kv_cache_check(model_of(source), text, n_new=8)
 
 
-def kv_cache(decoder, text: str) -> None:
+def kv_cache(decoder, text: str, source: str = "decoder") -> None:
     """Token-by-token generation with cached K, V equals the full run; the cache's size."""
     st.subheader("The KV cache of this model")
-    check = _cache_check(text, str(decoder.path))
+    check = _cache_check(text, str(decoder.path), source)
     st.markdown(
         "Because attention is causal, the keys and values of earlier tokens never change: "
         "generation keeps them in a **KV cache** and computes only the new token's query, "
@@ -206,7 +208,7 @@ def kv_cache(decoder, text: str) -> None:
     st.text("Continuation: " + "".join(check.new_tokens))
     cfg = decoder.config
     st.caption(
-        f"2 (K and V) × {cfg.n_layer} layers × {cfg.n_head} heads × {cfg.head_dim} dims × 4 "
+        f"2 (K and V) × {cfg.n_layer} layers × {cfg.kv_heads} K/V heads × {cfg.head_dim} dims × 4 "
         f"bytes = {check.bytes_per_token:,} B per token, for {check.prompt_tokens} + "
         f"{len(check.new_tokens)} tokens."
     )
