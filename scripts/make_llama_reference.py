@@ -13,13 +13,20 @@ Writes, under tests/data/ (float32; each checkpoint about 0.3-0.5 MB):
                  one knock-out (heads zeroed by a forward pre-hook on `self_attn.o_proj`,
                  since transformers 5 ignores head_mask): its attentions and logits.
 
+With --shipped, instead: loads models/tiny-llama-pydoc/ with AutoModelForCausalLM (checking
+that no weight is missing or unexpected) and writes tests/data/tiny_llama_reference.npz: per
+text the ids, attentions [L,N,T,T], logits at a fixed sample of 256 vocabulary ids [T,256] and
+the last position's full logits [V], plus the loading report and the checkpoint's SHA-256.
+
 torch and transformers stay out of the app's requirements: run it from a separate venv,
     python3 -m venv /tmp/hfvenv && /tmp/hfvenv/bin/pip install torch transformers
-    /tmp/hfvenv/bin/python scripts/make_llama_reference.py
+    /tmp/hfvenv/bin/python scripts/make_llama_reference.py [--shipped]
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -127,7 +134,48 @@ def run(model, ids, pairs=()):
     return att, out.logits[0].numpy().astype(np.float32)  # [T,V]
 
 
+SHIPPED = OUT.parents[1] / "models" / "tiny-llama-pydoc"
+SHIPPED_TEXTS = [
+    "The list.append method adds an item to the end of the list.",
+    "def f(x):\n    return x + 1\n\nprint(f(41))",
+    "Return a new sorted list from the items in iterable. Café 東京",
+]
+
+
+def shipped_reference() -> None:
+    """The shipped model through transformers: loading report, attentions, sampled logits."""
+    from tokenizers import Tokenizer
+    from transformers import AutoModelForCausalLM
+
+    model, info = AutoModelForCausalLM.from_pretrained(
+        str(SHIPPED), attn_implementation="eager", output_loading_info=True
+    )
+    model = model.float().eval()
+    report = {k: sorted(map(str, v)) for k, v in info.items() if k != "error_msgs"}
+    assert not report["missing_keys"] and not report["unexpected_keys"], report
+    tok = Tokenizer.from_file(str(SHIPPED / "tokenizer.json"))
+    sample = np.sort(np.random.default_rng(0).choice(model.config.vocab_size, 256, False))
+    arrays = {"vocab_sample": sample.astype(np.int32)}
+    for i, text in enumerate(SHIPPED_TEXTS):
+        ids = tok.encode(text, add_special_tokens=False).ids
+        att, logits = run(model, ids)
+        arrays[f"ids_{i}"], arrays[f"att_{i}"] = np.asarray(ids, np.int32), att
+        arrays[f"logits_{i}"], arrays[f"last_logits_{i}"] = logits[:, sample], logits[-1]
+        print(len(ids), "tokens", repr(text[:30]))
+    digest = hashlib.sha256((SHIPPED / "model.safetensors").read_bytes()).hexdigest()
+    meta = {"texts": SHIPPED_TEXTS, "loading": report, "model_sha256": digest}
+    arrays["meta"] = np.array(json.dumps(meta))
+    path = OUT / "tiny_llama_reference.npz"
+    np.savez_compressed(path, **arrays)
+    print(f"loading report {report}; wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shipped", action="store_true", help="the shipped model's reference")
+    if parser.parse_args().shipped:
+        shipped_reference()
+        return
     tok = llama_style_tokenizer()
     arrays = {}
     for name, spec in CHECKPOINTS.items():

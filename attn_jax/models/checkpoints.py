@@ -3,6 +3,9 @@
 config.json's model_type picks the reader: "gpt2" (`gpt2_files`), "llama" or "mistral"
 (`llama_files`). The float32 size is checked first (`sizes.check_size`), so a checkpoint too
 large for the server is refused before any weight is read.
+
+SHIPPED_DECODERS names the decoders this repository trains and ships in models/ (each folder
+loads with `load_decoder(folder)`; the default without a folder stays tiny-gpt2-pydoc).
 """
 
 from __future__ import annotations
@@ -10,8 +13,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jax
+import jax.numpy as jnp
+
 from attn_jax.models.buckets import buckets_for
 from attn_jax.models.gpt2_files import (
+    SHIPPED_DIR,
     BPETokenizer,
     DecoderConfig,
     params_from_gpt2,
@@ -19,6 +26,12 @@ from attn_jax.models.gpt2_files import (
 )
 from attn_jax.models.llama_files import LAYOUTS, LlamaConfig, params_from_llama, read_llama_weights
 from attn_jax.models.sizes import check_size
+
+MODELS_DIR = SHIPPED_DIR.parent
+SHIPPED_DECODERS = {  # name -> folder: GPT-2 layout, Llama layout (same corpus and tokenizer)
+    "tiny-gpt2-pydoc": MODELS_DIR / "tiny-gpt2-pydoc",
+    "tiny-llama-pydoc": MODELS_DIR / "tiny-llama-pydoc",
+}
 
 
 def _eos_id(raw: dict) -> int | None:
@@ -30,7 +43,7 @@ def _eos_id(raw: dict) -> int | None:
 
 
 def read_checkpoint(path: Path) -> tuple[DecoderConfig | LlamaConfig, dict, BPETokenizer]:
-    """(config, params as numpy, tokenizer) of a decoder folder.
+    """(config, params as jax arrays, tokenizer) of a decoder folder.
 
     Raises ModelTooLargeError past the size budget, ValueError for a model_type or a setting
     that is not implemented (the message names it)."""
@@ -49,4 +62,16 @@ def read_checkpoint(path: Path) -> tuple[DecoderConfig | LlamaConfig, dict, BPET
             f"{', '.join(map(repr, LAYOUTS))} checkpoints (config.json's model_type)"
         )
     max_tokens = buckets_for(config.n_positions)[-1]
-    return config, params, BPETokenizer(path / "tokenizer.json", max_tokens, eos)
+    return config, _to_device(params), BPETokenizer(path / "tokenizer.json", max_tokens, eos)
+
+
+def _to_device(params: dict) -> dict:
+    """The numpy params as jax arrays, one at a time, each numpy copy dropped once moved."""
+    out = {}
+    for name in list(params):
+        value = params.pop(name)
+        out[name] = (
+            _to_device(value) if isinstance(value, dict) else jax.tree.map(jnp.asarray, value)
+        )
+        del value
+    return out

@@ -161,10 +161,24 @@ def read_safetensors(
             short = name.removeprefix(prefix)
             if skip(short):
                 continue
+            if f.get_slice(name).get_dtype() == "BF16":  # numpy has no bfloat16
+                out[short] = _bf16_as_float32(path, name)
+                continue
             arr = f.get_tensor(name)
             if np.issubdtype(arr.dtype, np.floating):
                 out[short] = np.asarray(arr, dtype=np.float32)
     return out
+
+
+def _bf16_as_float32(path: Path, name: str) -> np.ndarray:
+    """A bfloat16 tensor of a .safetensors file as float32: its 16 bits are float32's top 16."""
+    with open(path, "rb") as f:
+        header_len = int.from_bytes(f.read(8), "little")
+        info = json.loads(f.read(header_len))[name]
+        start, end = info["data_offsets"]
+        f.seek(8 + header_len + start)
+        bits = np.frombuffer(f.read(end - start), np.dtype("<u2"))
+    return (bits.astype(np.uint32) << 16).view(np.float32).reshape(info["shape"])
 
 
 def read_weights(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from attn_jax.models.files import read_safetensors
-from attn_jax.models.layer_stack import host_layer, n_layers, stack_layers
+from attn_jax.models.layer_stack import host_layer, n_layers
 
 LAYOUTS = ("llama", "mistral")
 
@@ -158,24 +158,34 @@ def read_llama_weights(folder: Path) -> dict[str, np.ndarray]:
 
 
 def params_from_llama(w: dict[str, np.ndarray], cfg: LlamaConfig) -> dict:
-    """Llama names (without `model.`) -> our params pytree (numpy, x·W layout)."""
+    """Llama names (without `model.`) -> our params pytree (numpy, x·W layout).
 
-    def layer(i: int) -> dict:
-        p = f"layers.{i}."
-        w_qkv = np.concatenate([w[p + name].T for name in _QKV], axis=1)  # [D,(N+2K)·H]
-        out = {ours: w[p + theirs].T for ours, theirs in _LAYER_NAMES.items()}
-        out |= {"w_qkv": w_qkv, "b_qkv": np.zeros(w_qkv.shape[1], np.float32)}
-        out["ln_1"] = w[p + "input_layernorm.weight"]
-        out["ln_2"] = w[p + "post_attention_layernorm.weight"]
+    Empties `w` as it goes (each weight is popped once it is stacked), so reading a
+    checkpoint holds about one copy of the weights at a time, not two."""
+
+    def stacked(pieces) -> np.ndarray:  # pieces(i) -> layer i's array; [L,...]
+        first = pieces(0)
+        out = np.empty((cfg.n_layer, *first.shape), np.float32)
+        out[0] = first
+        for i in range(1, cfg.n_layer):
+            out[i] = pieces(i)
         return out
 
-    params = {
-        "wte": w["embed_tokens.weight"],
-        "ln_f": w["norm.weight"],
-        "layers": stack_layers([layer(i) for i in range(cfg.n_layer)]),  # [L,...] each
+    def take(i: int, name: str) -> np.ndarray:
+        return w.pop(f"layers.{i}.{name}")
+
+    layers = {
+        "w_qkv": stacked(lambda i: np.concatenate([take(i, n).T for n in _QKV], axis=1)),
+        **{
+            ours: stacked(lambda i, t=theirs: take(i, t).T) for ours, theirs in _LAYER_NAMES.items()
+        },
+        "ln_1": stacked(lambda i: take(i, "input_layernorm.weight")),
+        "ln_2": stacked(lambda i: take(i, "post_attention_layernorm.weight")),
     }
+    layers["b_qkv"] = np.zeros(layers["w_qkv"].shape[::2], np.float32)  # [L,(N+2K)·H]
+    params = {"wte": w.pop("embed_tokens.weight"), "ln_f": w.pop("norm.weight"), "layers": layers}
     if not cfg.tie_word_embeddings:
-        params["lm_head"] = w["lm_head.weight"]
+        params["lm_head"] = w.pop("lm_head.weight")
     return params
 
 

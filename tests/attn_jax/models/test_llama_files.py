@@ -84,3 +84,32 @@ def test_metaspace_tokens_keep_their_space():
     strings = tok.token_strings(ids)
     assert not truncated and "".join(strings[:-3]).startswith(" the")
     assert strings[-3:] == ["�"] * 3  # 東: three <0xNN> byte-fallback tokens, each on its own
+
+
+def _write_bf16(src: Path, dst: Path) -> None:
+    """src's float32 tensors as bfloat16 (their top 16 bits), in a hand-written .safetensors."""
+    from safetensors.numpy import load_file
+
+    header, chunks, offset = {}, [], 0
+    for name, arr in load_file(str(src)).items():
+        raw = (np.ascontiguousarray(arr, np.float32).view(np.uint32) >> 16).astype("<u2")
+        header[name] = {"dtype": "BF16", "shape": list(arr.shape)}
+        header[name]["data_offsets"] = [offset, offset + raw.nbytes]
+        chunks.append(raw.tobytes())
+        offset += raw.nbytes
+    meta = json.dumps(header).encode()
+    dst.write_bytes(len(meta).to_bytes(8, "little") + meta + b"".join(chunks))
+
+
+def test_bfloat16_weights_are_read_as_float32(tmp_path):
+    folder = _copy(tmp_path)
+    _write_bf16(DATA / "llama-tiny" / "model.safetensors", folder / "model.safetensors")
+    bf16 = attn_jax.load_decoder(folder)
+    full = attn_jax.load_decoder(DATA / "llama-tiny")
+    top16 = lambda a: (np.asarray(a).view(np.uint32) & 0xFFFF0000).view(np.float32)  # noqa: E731
+    np.testing.assert_array_equal(bf16.params["wte"], top16(full.params["wte"]))
+    ids = [5, 17, 300, 42]
+    np.testing.assert_allclose(bf16.logits_of(ids), full.logits_of(ids), atol=0.05)
+    assert sizes.float32_bytes(folder / "model.safetensors") == sizes.float32_bytes(
+        DATA / "llama-tiny" / "model.safetensors"
+    )  # counted as float32, as held in memory
