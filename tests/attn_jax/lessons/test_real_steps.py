@@ -1,4 +1,7 @@
-"""model_attention_steps: one head of the trained model, step by step, equals the model."""
+"""model_attention_steps: one head of a trained model, step by step, equals the model (the
+encoder, the GPT-2 decoder, and the RoPE layouts with RMSNorm, GQA and the sliding window)."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +12,8 @@ from attn_jax.lessons.real_steps import (
     is_causal,
     model_attention_steps,
     model_differences,
+    model_rope_steps,
+    uses_rope,
 )
 from attn_jax.lessons.steps import cell_breakdown, reference_difference
 from attn_jax.models import block
@@ -119,3 +124,40 @@ def test_the_trained_decoder_pre_layer_norm_and_causal():
         steps = model_attention_steps(decoder, text, layer, head, run=out)
         assert max(model_differences(steps, out, layer, head).values()) <= 1e-5
         assert is_causal(decoder) and not steps.mask[0, 1:].any()
+
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+CODE = "def f(x):\n    return x + 1  # one more than x, and then some more text"
+
+
+@pytest.mark.parametrize("name", ["llama-tiny", "mistral-tiny"])
+def test_rope_layouts_rmsnorm_rotation_and_window(name):
+    model = attn_jax.load_decoder(DATA / name)
+    out = model.run(CODE)
+    t, cfg = len(out.tokens), model.config
+    for layer, head in [(0, 0), (1, 3), (cfg.n_layer - 1, 1)]:
+        steps = model_attention_steps(model, CODE, layer, head, run=out)
+        assert max(model_differences(steps, out, layer, head).values()) <= 1e-5
+        rope = model_rope_steps(model, CODE, layer, head, run=out)
+        np.testing.assert_array_equal(steps.q, rope.q)  # the rotated ones: what scores use
+        np.testing.assert_allclose(rope.q_raw, steps.x @ steps.w_q, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(steps.scores, rope.q @ rope.k.T, rtol=1e-5, atol=1e-4)
+        gain = np.asarray(model.params["layers"]["ln_1"][layer])
+        h = np.asarray(out.hidden_states[layer], np.float64)
+        rms = h / np.sqrt((h * h).mean(1, keepdims=True) + cfg.layer_norm_epsilon) * gain
+        np.testing.assert_allclose(steps.x, rms, rtol=1e-5, atol=1e-5)
+        assert not np.any(steps.b_q) and steps.w_o.shape == (cfg.head_dim, cfg.n_embd)
+    assert uses_rope(model) and is_causal(model) and not steps.mask[0, 1:].any()
+    window = cfg.sliding_window
+    if window is not None:  # Mistral: query i sees keys i-W+1 .. i only
+        assert t > window and not steps.mask[t - 1, : t - window].any()
+        assert steps.mask[t - 1, t - window :].all()
+        np.testing.assert_allclose(steps.weights[t - 1, : t - window], 0.0)
+    else:
+        assert steps.mask[t - 1].all()
+
+
+def test_gpt2_and_encoder_have_no_rope_step(encoder):
+    assert not uses_rope(encoder)
+    with pytest.raises(ValueError, match="no RoPE"):
+        model_rope_steps(encoder, EXAMPLE, 0, 0)
