@@ -1,8 +1,9 @@
 """Sizes of well-known transformers, for the on-screen tables.
 
 Sources: the google-research/bert README (BERT), the released GPT-2 configs, Brown et al. 2020
-Table 2.1 (GPT-3), the Llama 2 paper and the Llama 3 / 3.1 and Mistral 7B configs, and the
-config.json of all-MiniLM-L6-v2.
+Table 2.1 (GPT-3), the Llama 2 paper and the Llama 3 / 3.1 and Mistral 7B configs, the
+Qwen3 technical report (2025) and Qwen3-8B's config.json, and the config.json of
+all-MiniLM-L6-v2.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ MODEL_FACTS: dict[str, tuple[int, int, int, int, int]] = {
     "Llama 3 70B": (80, 64, 8192, 128, 8),
     "Llama 3.1 405B": (126, 128, 16384, 128, 8),
     "Mistral 7B": (32, 32, 4096, 128, 8),
+    "Qwen3-8B": (36, 32, 4096, 128, 8),
     "all-MiniLM-L6-v2": (6, 12, 384, 32, 12),
 }
 MODEL_NOTES = {"Mistral 7B": "sliding window 4096"}

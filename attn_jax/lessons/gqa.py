@@ -97,3 +97,20 @@ def compare(original, grouped, n_kv_heads: int) -> GQAComparison:
     a, b = sentence_embedding(original.hidden_states), sentence_embedding(grouped.hidden_states)
     cosine = float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-30))
     return GQAComparison(int(n_kv_heads), js, float(js.mean()), cosine)
+
+
+def group_divergence(attentions, kv_group) -> tuple[float, float]:
+    """(within, across): mean JS divergence (nats) between the maps of two query heads of one
+    layer that share a K/V head, and of two that do not; attentions [L,N,T,T].
+
+    A model trained with grouped-query attention shows how far heads reading the very same
+    keys and values still differ: only through their queries. NaN where no such pair exists.
+    """
+    a = np.asarray(attentions, np.float64)
+    group = np.asarray(kv_group)
+    same, other = [], []
+    for i in range(a.shape[1]):
+        for j in range(i + 1, a.shape[1]):
+            js = float(np.mean(js_divergence(a[:, i], a[:, j])))
+            (same if group[i] == group[j] else other).append(js)
+    return (float(np.mean(same)) if same else np.nan, float(np.mean(other)) if other else np.nan)

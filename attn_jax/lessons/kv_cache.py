@@ -63,6 +63,47 @@ def model_kv_cache(name: str, tokens: int, bytes_per_value: float = 2) -> tuple[
     return own, mha
 
 
+PER_TOKENS = 1000
+GQA_MODELS = ("Llama 3 8B", "Qwen3-8B", "Mistral 7B")  # grouped-query models of 2023-2025
+
+
+def kv_per_thousand_rows(
+    extra: dict[str, tuple[int, int, int, int]] | None = None,
+    names=GQA_MODELS,
+    bytes_per_value: float = 2,
+) -> list[dict]:
+    """KV-cache bytes per 1,000 tokens with MHA (K = N), as published (GQA) and with MQA (K = 1).
+
+    Args:
+      extra: more models, name -> (layers, query heads, head dim, K/V heads), listed first.
+      names: models of MODEL_FACTS. bytes_per_value: 2 (fp16 / bf16) by default.
+    """
+    sizes = dict(extra or {})
+    for name in names:
+        n_layers, n_heads, _, head_dim, n_kv = MODEL_FACTS[name]
+        sizes[name] = (n_layers, n_heads, head_dim, n_kv)
+    rows = []
+    for name, (n_layers, n_heads, head_dim, n_kv) in sizes.items():
+
+        def per_1k(k: int, n_layers=n_layers, head_dim=head_dim) -> float:
+            return kv_cache_bytes(n_layers, k, head_dim, PER_TOKENS, bytes_per_value)
+
+        rows.append(
+            {
+                "model": name,
+                "layers": n_layers,
+                "query heads": n_heads,
+                "K/V heads": n_kv,
+                "head dim": head_dim,
+                "MHA": human_bytes(per_1k(n_heads)),
+                "as published": human_bytes(per_1k(n_kv)),
+                "MQA": human_bytes(per_1k(1)),
+                "saved vs MHA": f"{1 - n_kv / n_heads:.0%}",
+            }
+        )
+    return rows
+
+
 def human_bytes(n: float) -> str:
     """1536 -> '1.5 KiB' (binary units)."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):

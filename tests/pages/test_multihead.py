@@ -1,6 +1,7 @@
 """AppTest for the Multi-head page: pins, views, comparing, statistics, questions, GQA, URL state,
 toy mode."""
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -61,6 +62,7 @@ def no_model():
 
 @pytest.fixture
 def fake_model(monkeypatch):
+    monkeypatch.setenv(models.LLAMA_ENV, "/nonexistent")  # the fake encoder alone
     monkeypatch.setattr(models, "load_encoder", lambda: (FakeEncoder(), None))
     monkeypatch.setattr(models, "load_decoder", no_model)
     monkeypatch.setattr(attn_jax, "grouped_query", lambda enc, k: FakeEncoder(" (grouped)"))
@@ -173,7 +175,7 @@ def test_gqa_on_the_model(fake_model):
     assert -1 <= float(cosine.value) <= 1
     at.toggle(key="mh_gqa_all").set_value(True).run()
     assert not at.exception
-    table = at.dataframe[-1].value
+    table = at.dataframe[-2].value  # the last: KV cache per 1,000 tokens
     assert list(table["K/V heads"]) == [12, 6, 4, 3, 2, 1]
     assert table["mean JS divergence (nats)"].iloc[0] == 0.0
 
@@ -203,6 +205,7 @@ def test_bad_query_params_fall_back_with_a_notice(fake_model, params):
 
 
 def test_toy_mode_still_teaches(monkeypatch):
+    monkeypatch.setenv(models.LLAMA_ENV, "/nonexistent")
     monkeypatch.setattr(models, "load_encoder", no_model)
     monkeypatch.setattr(models, "load_decoder", no_model)
     at = run_page("multihead", {"pins": "garbage"})
@@ -239,3 +242,26 @@ def test_the_decoder_through_the_same_views():
     dropped = run_page("multihead", {"source": "decoder", "pins": "5.11"})  # the decoder: 4 x 4
     assert any("dropped" in i.value for i in dropped.info)
     assert all(la < 4 and he < 4 for la, he in dropped.multiselect(key="mh_pins").value)
+
+
+def test_the_llama_layout_decoder_in_its_kv_groups():
+    if not models.has_llama() or models.get_encoder() is None:
+        pytest.skip("the Llama-layout decoder or the encoder is not installed")
+    at = run_page("multihead", {"source": "llama", "pins": "0.0,3.3", "gqa_trained": "1"})
+    assert at.radio(key="mh_source").value == "llama"
+    cfg = models.get_llama().config
+    assert cfg.kv_heads < cfg.n_head  # grouped-query
+    mosaic = next(c for c in at.get("plotly_chart") if c.key == "mh_mosaic")
+    figure = json.loads(mosaic.proto.spec)
+    frames = [s for s in figure["layout"]["shapes"] if s["line"].get("dash") == "dot"]
+    assert len(frames) == cfg.n_layer * cfg.kv_heads  # one frame per K/V group and layer
+    assert figure["layout"]["xaxis"]["ticktext"][1].endswith("KV0")
+    keys = [c.key for c in at.get("plotly_chart")]
+    assert {"mh_gqa_llama_groups", "mh_gqa_llama_mosaic"} <= set(keys)
+    labels = [m.label for m in at.metric]
+    assert "JS between heads of one group" in labels
+    table = at.dataframe[-1].value  # per 1,000 tokens
+    assert table["model"].tolist()[0].startswith("tiny-llama-pydoc")
+    assert {"Llama 3 8B", "Qwen3-8B", "Mistral 7B"} <= set(table["model"])
+    assert table.loc[table["model"] == "Llama 3 8B", "as published"].item() == "125.00 MiB"
+    assert qp(at, "source") == "llama" and qp(at, "gqa_trained") == "1"

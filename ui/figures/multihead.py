@@ -140,13 +140,17 @@ def thumbnails(attn, cells: int = 32) -> np.ndarray:
     return out
 
 
-def head_mosaic(thumbs, pinned: Sequence[tuple[int, int]] = ()) -> go.Figure:
+def head_mosaic(
+    thumbs, pinned: Sequence[tuple[int, int]] = (), kv_heads: int | None = None
+) -> go.Figure:
     """All L×N heads as thumbnails on one shared 0..1 scale, plus a click target per head.
 
     Args:
       thumbs: [L,N,c,c] pooled maps (`thumbnails`): at most 32 × 32 cells per head, so a
         256-piece text draws 72 × 1,024 cells, not 72 × 65,536.
       pinned: (layer, head) pairs to outline.
+      kv_heads: K < N (grouped-query): the query heads that share a K/V head are framed
+        together (one colour per group) and the head labels name their K/V head.
 
     Returns:
       a figure whose scatter trace (trace 1) has customdata [layer, head] for each point; its
@@ -183,6 +187,15 @@ def head_mosaic(thumbs, pinned: Sequence[tuple[int, int]] = ()) -> go.Figure:
             showlegend=False,
         )
     )
+    grouped = kv_heads is not None and 1 <= kv_heads < n_heads and n_heads % kv_heads == 0
+    size = n_heads // kv_heads if grouped else 1
+    for layer, g in np.ndindex(n_layers, kv_heads if grouped else 0):
+        pad = (step - c) / 2 + 0.5
+        fig.add_shape(
+            type="rect", x0=g * size * step - pad, x1=((g + 1) * size - 1) * step + c + pad - 1,
+            y0=layer * step - pad, y1=layer * step + c + pad - 1,
+            line=dict(color=_GROUP_COLORS[g % len(_GROUP_COLORS)], width=1.5, dash="dot"),
+        )  # fmt: skip
     for layer, head in pinned:
         fig.add_shape(
             type="rect",
@@ -193,11 +206,12 @@ def head_mosaic(thumbs, pinned: Sequence[tuple[int, int]] = ()) -> go.Figure:
             line=dict(color="#E4572E", width=3),
         )
     ticks = dict(tickmode="array", showgrid=False, zeroline=False, fixedrange=True)
+    names = [f"H{i}" + (f"·KV{i // size}" if grouped else "") for i in range(n_heads)]
     fig.update_xaxes(
         **ticks,
         side="top",
         tickvals=np.arange(n_heads) * step + centre,
-        ticktext=[f"H{i}" for i in range(n_heads)],
+        ticktext=names,
         range=[-1, n_heads * step - step + c],
     )
     fig.update_yaxes(

@@ -1,6 +1,7 @@
 """The Multi-head page's grouped-query sections: GQA on a toy (groups of query heads sharing
-one K/V head), GQA made from the real encoder by pooling its K/V heads (what it costs, per
-head and for every K), and the KV-cache size of real models (MHA vs GQA vs MQA).
+one K/V head), GQA trained in (the Llama-layout decoder's heads in their K/V groups), GQA
+made from the real encoder by pooling its K/V heads (what it costs, per head and for every
+K), and the KV-cache size of real models (MHA vs GQA vs MQA).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from attn_jax.lessons import kv_cache as kvc
 from ui.app import url_state
 from ui.app.charts import chart
 from ui.app.downloads import csv_button, matrix_csv, table_csv
-from ui.app.models import get_encoder, run_of
+from ui.app.models import get_encoder, get_llama, has_llama, llama_config, run_of
 from ui.figures import beyond as bf
 from ui.figures import multihead as hf
-from ui.views.multihead import GQA, KV, LAYER, mosaic_thumbs
+from ui.views.multihead import GQA, GQA_TRAINED, KV, LAYER, mosaic_thumbs
 
 GQA_CONTEXT = 512  # tokens: the encoder's longest input, for its KV-cache size
 
@@ -54,7 +55,60 @@ def gqa_result(text: str, n_kv: int) -> dict:
     }
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def trained_groups(text: str) -> tuple[float, float]:
+    """(within, across) JS divergence of the Llama-layout decoder's heads on `text`."""
+    cfg, out = get_llama().config, run_of("llama", text)
+    return gqa.group_divergence(out.attentions, attn_jax.kv_group_of(cfg.n_head, cfg.kv_heads))
+
+
 # --- sections ------------------------------------------------------------------------------
+def gqa_trained(text: str) -> None:
+    """The Llama-layout decoder, trained with grouped-query attention from the start."""
+    raw = llama_config() or {}
+    n, k = raw.get("num_attention_heads", "?"), raw.get("num_key_value_heads", "?")
+    st.subheader("GQA trained in: the Llama-layout decoder")
+    st.markdown(
+        f"The small Llama-layout decoder trained here has {n} query heads sharing {k} K/V "
+        "heads in every layer, from its first training step, as Llama 3, Qwen3 and Mistral "
+        "do; the encoder below is turned into GQA after training instead."
+    )
+    if not text or not st.toggle(
+        "Show its heads in their K/V groups on this sentence",
+        key=GQA_TRAINED.widget,
+        persist_state="page",
+    ):
+        return
+    model = get_llama()
+    if model is None:
+        st.info("The Llama-layout decoder could not be loaded.", icon=":material/info:")
+        return
+    cfg = model.config
+    kv_group = attn_jax.kv_group_of(cfg.n_head, cfg.kv_heads)
+    left, right = st.columns([1, 2])
+    with left:
+        chart(hf.gqa_groups(kv_group), key="mh_gqa_llama_groups")
+    with right:
+        thumbs = mosaic_thumbs(text, "raw", "llama")
+        chart(hf.head_mosaic(thumbs, kv_heads=cfg.kv_heads), key="mh_gqa_llama_mosaic")
+    within, across = trained_groups(text)
+    own = kvc.kv_cache_bytes(cfg.n_layer, cfg.kv_heads, cfg.head_dim, cfg.n_positions, 4)
+    mha = kvc.kv_cache_bytes(cfg.n_layer, cfg.n_head, cfg.head_dim, cfg.n_positions, 4)
+    m1, m2, m3 = st.columns(3)
+    m1.metric(
+        f"KV cache at {cfg.n_positions} tokens", kvc.human_bytes(own), f"{own / mha - 1:.0%}",
+        delta_color="off", help=f"2 × {cfg.n_layer} layers × {cfg.kv_heads} K/V heads × "
+        f"{cfg.head_dim} × tokens × 4 bytes (fp32), against {cfg.n_head} K/V heads",
+    )  # fmt: skip
+    m2.metric("JS between heads of one group", f"{within:.3f} nats")
+    m3.metric("JS between heads of different groups", f"{across:.3f} nats")
+    st.caption(
+        "Heads in one frame read the very same keys and values; only their queries differ. "
+        "The JS divergences (mean over layers and query rows, this sentence) say how much "
+        "that still lets their maps differ, against heads that read other keys."
+    )
+
+
 def gqa_every_k(text: str) -> None:
     """The measured trade-off for every K/V head count, on this sentence."""
     results = []
@@ -176,6 +230,8 @@ def gqa_section(real_model: bool, text: str) -> None:
         "through their queries."
     )
     chart(heads_fig, key="gqa_h")
+    if has_llama():
+        gqa_trained(text)
     if real_model:
         gqa_real_model(text)
     url_state.sync_url()
@@ -207,4 +263,13 @@ def kv_cache_section() -> None:
     sizes = [kvc.model_kv_cache(name, int(n_ctx), nbytes) for name in names]
     fig = hf.kv_cache_bars(names, [s[0] for s in sizes], [s[1] for s in sizes], highlight=model)
     chart(fig, key="mh_kv_bars")
+    st.markdown(f"**Per 1,000 tokens, MHA vs GQA vs MQA** ({dtype}, one sequence)")
+    raw = llama_config()
+    extra = None
+    if raw:
+        n_heads = raw["num_attention_heads"]
+        head_dim = raw.get("head_dim") or raw["hidden_size"] // n_heads
+        sizes = (raw["num_hidden_layers"], n_heads, head_dim, raw["num_key_value_heads"])
+        extra = {"tiny-llama-pydoc (trained here)": sizes}
+    st.dataframe(kvc.kv_per_thousand_rows(extra, bytes_per_value=nbytes), hide_index=True)
     url_state.sync_url()

@@ -6,7 +6,7 @@ GQA and KV-cache sections are in ui/views/gqa.py.
 URL keys: text, text2 (the two sentences), pins (pinned heads, "5.11,0.3" = layer.head,
 0-based), view (raw | value-weighted | rollout), stat (a key of attn_jax.lessons.heads.STATS),
 stats (heatmap | table), gqa, kv and layer (GQA on the real model: on, K/V heads, the layer
-shown), source (encoder | decoder, when a decoder is installed), plus the toy and KV-cache
+shown), source (encoder | decoder | llama, the installed ones), plus the toy and KV-cache
 settings. A value that cannot be used falls back to its default with a notice naming the key.
 """
 
@@ -27,7 +27,7 @@ from ui.app.charts import chart
 from ui.app.content import COUNTERFACTUAL, EXAMPLE, MAX_CHARS
 from ui.app.downloads import csv_button, matrix_csv, table_csv
 from ui.app.inputs import sentence_input
-from ui.app.models import INSTALL_HINT, model_of, run_of
+from ui.app.models import INSTALL_HINT, has_llama, model_of, run_of
 from ui.app.page import MATH_PAGE
 from ui.figures import multihead as hf
 from ui.figures.base import heatmap
@@ -40,7 +40,11 @@ DEFAULT_TEXT2 = COUNTERFACTUAL
 DEFAULT_PINS: tuple[tuple[int, int], ...] = ((5, 11), (0, 0))
 DEFAULT_STAT = "entropy"
 STATS_VIEWS = ("heatmap", "table")
-SOURCES = {"encoder": "Encoder (all-MiniLM-L6-v2)", "decoder": "Decoder (GPT-2 layout)"}
+SOURCES = {
+    "encoder": "Encoder (all-MiniLM-L6-v2)",
+    "decoder": "Decoder (GPT-2 layout)",
+    "llama": "Decoder (Llama layout: RoPE, GQA)",
+}
 MAX_PINS = 4
 MAX_LAYERS, MAX_HEADS = 48, 32  # URL bounds; the page checks pins against its model
 
@@ -53,6 +57,7 @@ STATS_VIEW = up.choice("stats", "heatmap", STATS_VIEWS, state_key="mh_stats_view
 SOURCE = up.choice("source", "encoder", list(SOURCES), state_key="mh_source")
 KV = up.choice("kv", 4, KV_CHOICES, state_key="mh_gqa_kv")
 GQA = up.flag("gqa", False, state_key="mh_gqa_on")  # run GQA on the real model
+GQA_TRAINED = up.flag("gqa_trained", False, state_key="mh_gqa_llama")  # the Llama's K/V groups
 LAYER = up.integer("layer", 5, 0, MAX_LAYERS - 1, state_key="mh_gqa_layer")
 TOY = [
     up.choice("toy_n", 4, (1, 2, 4, 8, 16), state_key="toy_n"),
@@ -67,7 +72,8 @@ KV_CACHE = [
     up.integer("ctx", 8192, 1, 1_048_576, state_key="mh_ctx"),
     up.choice("dtype", "fp16 / bf16", list(BYTES_PER_VALUE), state_key="mh_dtype"),
 ]
-PARAMS = [TEXT, TEXT2, PINS, VIEW, STAT, STATS_VIEW, SOURCE, GQA, KV, LAYER, *TOY, *KV_CACHE]
+PARAMS = [TEXT, TEXT2, PINS, VIEW, STAT, STATS_VIEW, SOURCE, GQA, GQA_TRAINED, KV, LAYER, *TOY,
+          *KV_CACHE]  # fmt: skip
 
 
 def pin_label(pin: tuple[int, int]) -> str:
@@ -257,7 +263,7 @@ def compare_section(out, maps, view: str) -> None:
 def heads_section(out, text: str, source: str) -> None:
     """The mosaic, the pins, their maps and their comparison, in the chosen view."""
     model = model_of(source)
-    n_layers, n_heads = model.config.n_layer, model.config.n_head
+    n_layers, n_heads, n_kv = model.config.n_layer, model.config.n_head, model.config.kv_heads
     view = bv.view_toggle(VIEW.widget)
     bv.explain(view)
     maps = bv.maps_for_view(out, view, model)
@@ -266,9 +272,18 @@ def heads_section(out, text: str, source: str) -> None:
         f"{n_layers} layers × {n_heads} heads, one shared colour scale (0 to 1). Rows of each "
         "thumbnail are queries, columns keys; a long text is pooled to 32 × 32 cells per "
         "thumbnail. Click a thumbnail to pin it (4 at most) and see its full map below."
+        + (
+            f" Grouped-query attention: the {n_heads // n_kv} query heads framed together "
+            f"share one K/V head ({n_kv} K/V heads per layer), so their maps differ only "
+            "through their queries."
+            if n_kv < n_heads
+            else ""
+        )
     )
     chart(
-        hf.head_mosaic(mosaic_thumbs(text, view, source), st.session_state[PINS.widget]),
+        hf.head_mosaic(
+            mosaic_thumbs(text, view, source), st.session_state[PINS.widget], kv_heads=n_kv
+        ),
         key="mh_mosaic",
         on_select=lambda: on_mosaic_click(n_layers, n_heads),
         selection_mode="points",
@@ -383,9 +398,14 @@ def real_models_table() -> None:
     )
 
 
+def installed(source: str) -> bool:
+    """Whether a source's model is there (the Llama one is not loaded to find out)."""
+    return has_llama() if source == "llama" else model_of(source) is not None
+
+
 def model_switch() -> str:
-    """The encoder / decoder radio (only the installed ones); returns the chosen source."""
-    available = [s for s in SOURCES if model_of(s) is not None]
+    """The model radio (only the installed ones); returns the chosen source."""
+    available = [s for s in SOURCES if installed(s)]
     if available and st.session_state.get(SOURCE.widget) not in available:
         if st.session_state.get(SOURCE.widget) != SOURCE.default:
             url_state.show_notices([up.ignored("source", "names a model that is not installed")])
@@ -398,8 +418,9 @@ def model_switch() -> str:
             horizontal=True,
             key=SOURCE.widget,
             persist_state="page",
-            help="The encoder reads the whole sentence at once; the decoder (trained here, "
-            "causal) sees only the tokens before each one, so its maps are 0 above the diagonal.",
+            help="The encoder reads the whole sentence at once; the decoders (trained here, "
+            "causal) see only the tokens before each one, so their maps are 0 above the "
+            "diagonal. The Llama-layout one shares each K/V head among 2 query heads (GQA).",
         )
     return st.session_state.get(SOURCE.widget, "encoder") if available else ""
 

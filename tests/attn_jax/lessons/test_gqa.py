@@ -66,3 +66,12 @@ def test_steps_of_a_grouped_head_read_its_groups_keys_and_values(encoder):
     diffs = model_differences(steps, out, 2, 7)
     assert set(diffs) == {"weights", "queries", "keys", "values"}
     assert max(diffs.values()) <= 1e-5
+
+
+def test_group_divergence_separates_heads_that_share_keys():
+    rng = np.random.default_rng(0)
+    base = rng.dirichlet(np.ones(6), size=(2, 6))  # two distinct maps [2,T,S]
+    near = np.stack([base[0], base[0], base[1], base[1]])[None]  # [1,N=4,T,S], groups 0 0 1 1
+    within, across = gqa.group_divergence(near, [0, 0, 1, 1])
+    assert within == pytest.approx(0.0, abs=1e-9) and across > 0.05
+    assert np.isnan(gqa.group_divergence(near, [0, 1, 2, 3])[0])  # no pair shares a K/V head

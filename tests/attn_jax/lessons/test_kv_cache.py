@@ -36,3 +36,14 @@ def test_toy_multihead_shapes(n_heads, n_kv):
     assert run.kv_group == [i // (n_heads // n_kv) for i in range(n_heads)]
     with pytest.raises(ValueError):
         kvc.toy_multihead(5, 16, 3)
+
+
+def test_kv_cache_per_thousand_tokens_mha_gqa_mqa():
+    rows = kvc.kv_per_thousand_rows({"tiny": (4, 4, 32, 2)}, bytes_per_value=4)
+    assert [r["model"] for r in rows] == ["tiny", "Llama 3 8B", "Qwen3-8B", "Mistral 7B"]
+    tiny, llama = rows[0], rows[1]
+    assert tiny["as published"] == kvc.human_bytes(2 * 4 * 2 * 32 * 1000 * 4)
+    assert tiny["MHA"] == kvc.human_bytes(2 * 4 * 4 * 32 * 1000 * 4)
+    assert tiny["MQA"] == kvc.human_bytes(2 * 4 * 1 * 32 * 1000 * 4)
+    # Llama 3 8B: 2 x 32 x 8 x 128 x 4 bytes = 256 KiB a token (128 KiB in bf16, FACTS)
+    assert llama["as published"] == "250.00 MiB" and llama["saved vs MHA"] == "75%"
