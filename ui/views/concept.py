@@ -54,9 +54,11 @@ LLM_TABS = {
     "induction": "Induction heads",
     "training": "Training",
     "cache": "KV cache",
+    "window": "Sliding window",
 }
 LLM = up.choice("llm", "next", list(LLM_TABS), state_key="concept_llm")
 PARAMS = [TEXT, TEXT2, SOURCE, QUERY, TARGET, MODE, LAYER, HEAD, CHART, VIEW, LLM, dv.ABLATE]
+PARAMS += [dv.WINDOW]
 PARAMS += cm.PARAMS  # the copy model's section
 PICKS = (QUERY, TARGET, LAYER, HEAD)
 # The course's illustrative row for "it" (not a model's output): word -> weight; the course
@@ -368,6 +370,8 @@ def llm_sections(text: str, source: str = "decoder") -> None:
             dv.induction(decoder, source)
         elif chosen == "training":
             dv.training(decoder)
+        elif chosen == "window":
+            dv.sliding_window(decoder, dv.readable(out), source)
         else:
             dv.kv_cache(decoder, text, source)
 

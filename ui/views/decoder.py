@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from attn_jax.lessons import decoder_heads as dh
 from attn_jax.lessons import decoder_lessons as dl
+from attn_jax.lessons import sliding_window as sw
 from ui.app import url_params as up
 from ui.app.charts import chart
 from ui.app.models import model_of, run_of
@@ -23,6 +25,9 @@ from ui.figures import decoder as dfig
 MAX_KNOCKED_OUT = 16
 # URL key `ablate`: the heads knocked out of the next-token predictions, "0.1,2.3" (layer.head)
 ABLATE = up.pairs("ablate", (), (48, 32), MAX_KNOCKED_OUT, state_key="concept_ablate")
+WINDOWS = (2, 4, 8, 16, 32, 64)
+# URL key `window`: the sliding window (keys a query sees) on the Llama-layout decoder
+WINDOW = up.choice("window", 4, WINDOWS, state_key="concept_window")
 TOKENS_NOTE = (
     "The decoder reads byte-level BPE tokens (as GPT-2 does): a token often starts with the "
     "space before a word, and a rare word is split into several tokens. No [CLS]/[SEP]: the "
@@ -211,4 +216,71 @@ def kv_cache(decoder, text: str, source: str = "decoder") -> None:
         f"2 (K and V) × {cfg.n_layer} layers × {cfg.kv_heads} K/V heads × {cfg.head_dim} dims × 4 "
         f"bytes = {check.bytes_per_token:,} B per token, for {check.prompt_tokens} + "
         f"{len(check.new_tokens)} tokens."
+    )
+
+
+@st.cache_resource(max_entries=2, show_spinner="Compiling the model with a sliding window …")
+def _windowed(path: str, window: int, source: str):
+    """The decoder with a sliding window (the same weights; its own compiled passes)."""
+    return sw.windowed(model_of(source), window)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _window_run(text: str, window: int, path: str, source: str):
+    return readable(_windowed(path, window, source).run(text))
+
+
+def sliding_window(decoder, out, source: str) -> None:
+    """Mistral's sliding window on the real model: what a query still sees, and the cost."""
+    st.subheader("A sliding window, as in Mistral")
+    if decoder.config.layout == "gpt2":
+        st.info(
+            "Choose the Llama-layout decoder above: this GPT-2 has no windowed pass (Mistral "
+            "7B, a Llama-layout model, attends to the last 4,096 tokens only).",
+            icon=":material/info:",
+        )
+        return
+    window = st.select_slider(
+        "Window W (keys each query sees, itself included)", WINDOWS, key=WINDOW.widget,
+        persist_state="page",
+    )  # fmt: skip
+    shown = _window_run(out.text, window, str(decoder.path), source)
+    effect = sw.window_effect(out, shown)
+    cost = sw.window_cost(len(out.tokens), window)
+    moved = np.unravel_index(int(np.argmax(effect["js"])), effect["js"].shape)
+    layer, head = int(moved[0]), int(moved[1])
+    st.markdown(
+        f"Query i now sees only keys i − {window - 1} … i. The same trained weights run with "
+        "that mask (no retraining); below, the head whose map moved most on your text, "
+        f"L{layer}·H{head}, without and with the window."
+    )
+    labels = [plotly_text(t) for t in token_labels(out.tokens)]
+    left, right = st.columns(2)
+    with left:
+        title = f"L{layer}·H{head}, full causal"
+        fig = figures.heatmap(out.attentions[layer, head], labels, labels, title=title)
+        chart(fig, key="decoder_window_full")
+    with right:
+        title = f"L{layer}·H{head}, window {window}"
+        fig = figures.heatmap(shown.attentions[layer, head], labels, labels, title=title)
+        chart(fig, key="decoder_window")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(
+        "query-key scores computed", f"{cost['cells_window']:,}",
+        f"{cost['cells_window'] / cost['cells_full'] - 1:.0%} (full: {cost['cells_full']:,})",
+        delta_color="off",
+    )  # fmt: skip
+    cfg = decoder.config
+    per_token = 2 * cfg.n_layer * cfg.kv_heads * cfg.head_dim * 4
+    c2.metric(
+        "KV cache kept", f"{cost['cache_tokens']} tokens",
+        f"{cost['cache_tokens'] * per_token / 1024:.0f} KiB, at most W tokens", delta_color="off",
+    )  # fmt: skip
+    c3.metric("top-1 next token changed", f"{effect['top1_changed']} of {len(out.tokens)}")
+    st.caption(
+        f"Per token the score work is at most W = {window} keys instead of growing with the "
+        "text, and the KV cache holds W tokens, not the whole context. Stacked layers still "
+        f"carry information further back: {cfg.n_layer} layers reach up to "
+        f"{cfg.n_layer * (window - 1)} tokens back. This model was trained without a window, "
+        "so its predictions change; Mistral was trained with one."
     )
