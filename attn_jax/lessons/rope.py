@@ -91,6 +91,8 @@ def offset_dots(q, k, offsets, n_positions: int, base: float) -> np.ndarray:
     Returns:
       [len(offsets), n_positions] float64, NaN where m = n + d is past the last position.
     """
+    if any(d < 0 for d in offsets):
+        raise ValueError("offsets must be >= 0 (the query at or after the key)")
     q, k = np.asarray(q, np.float32), np.asarray(k, np.float32)
     n = np.arange(n_positions)
     k_rot = rotate_at(np.repeat(k[None], n_positions, 0), n, base).astype(np.float64)

@@ -12,6 +12,7 @@ import attn_jax
 from tests.browser.harness import wait_idle
 from tests.browser.test_pages import assert_clean
 from ui.app.content import EXAMPLE
+from ui.app.models import has_llama
 
 pytestmark = pytest.mark.browser
 
@@ -126,3 +127,19 @@ def test_other_modes_and_views_render(server, page, query):
     wait_idle(page)
     assert_clean(page)
     assert "Mode:" in page.inner_text("body")
+
+
+@pytest.mark.skipif(not has_llama(), reason="no Llama-layout checkpoint")
+def test_the_llama_decoder_shows_the_rope_step(server, page):
+    page.goto(f"{server.url}/math?source=llama&pair=3")
+    wait_idle(page)
+    assert_clean(page)
+    body = page.inner_text("body")
+    assert "Mode: the Llama-layout decoder" in body and "The RoPE step" in body
+    _settled_charts(page)
+    titles = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+      .map((el) => (el.layout.title && el.layout.title.text) || '')""")
+    for title in ("q, pair 3: before → after RoPE", "k, pair 3: before → after RoPE",
+                  "the same q, k at every position", "q·k against the offset m − n"):  # fmt: skip
+        assert any(title in shown for shown in titles), titles  # the theme wraps them in <b>
+    assert_clean(page)

@@ -217,3 +217,61 @@ def test_the_decoder_with_its_causal_mask():
     assert _weight(at) == "0.0000" and _metrics(at)["scaled score"] == "−∞ (masked)"
     bad = run_page("math", {"source": "decoder", "layer": "5"})  # 4 layers
     assert any("“layer”" in w.value for w in bad.warning)
+
+
+needs_llama = pytest.mark.skipif(not models.has_llama(), reason="no Llama-layout checkpoint")
+LLAMA_TEXT = "def add(a, b):\n    return a + b"
+
+
+@needs_llama
+@pytest.mark.parametrize("tab", ["cell", "qk", "value", "steps"])
+def test_the_llama_decoder_every_tab_with_rotated_q_and_k(tab):
+    query = {"source": "llama", "text": LLAMA_TEXT, "layer": "2", "head": "3", "query": "6",
+             "key": "3", "view": tab, "step": "Q"}  # fmt: skip
+    at = run_page("math", query)
+    out = models.get_llama().run(LLAMA_TEXT)
+    assert float(_weight(at)) == pytest.approx(float(out.attentions[2, 3, 6, 3]), abs=1e-4)
+    assert float(_metrics(at)["max |steps − model|"]) <= 1e-5
+    (note,) = [i.value for i in at.info if "Mode: the Llama-layout decoder" in i.value]
+    assert "RMSNorm" in note and "K/V group 1" in note and "no projection has a bias" in note
+    assert at.radio(key="math_source").value == "llama" and not at.warning
+    titles = " | ".join(_titles(at))
+    assert "q, pair 2: before → after RoPE" in titles and "q·k against the offset" in titles
+    if tab == "steps":
+        assert "Q = RoPE(X·W_Q)" in titles
+    if tab in ("cell", "qk"):
+        assert any("after RoPE" in c.value for c in [*at.caption, *at.markdown])
+    if tab == "value":
+        assert "adds to" in titles
+
+
+@needs_llama
+def test_the_rope_section_numbers_and_a_shared_link():
+    at = run_page("math", {"source": "llama", "text": LLAMA_TEXT, "query": "6", "key": "3"})
+    assert [h.value for h in at.header].index("The RoPE step") == 1  # after the map
+    assert any(r"\theta_{2}" in x.value and "0.3162" in x.value for x in at.latex)
+    charts = {c["layout"]["title"]["text"]: c for c in _charts(at)}
+    lines = charts["the same q, k at every position"]["data"]
+    flat = [_array(t["y"]) for t in lines]
+    assert len(flat) >= 3 and all(np.ptp(y) < 1e-4 * max(1.0, np.abs(y).max()) for y in flat)
+    assert any("(the chosen cell)" in t["name"] for t in lines)  # offset 6 − 3 = 3
+    at.select_slider(key="math_pair").set_value(5)
+    at.selectbox(key="math_head").set_value(1)
+    rerun(at)
+    assert at.query_params["pair"] == "5" and "q, pair 5: before → after RoPE" in _titles(at)
+    shared = run_page("math", {k: at.query_params[k] for k in at.query_params})
+    assert shared.select_slider(key="math_pair").value == 5
+    assert shared.selectbox(key="math_head").value == 1 and _weight(shared) == _weight(at)
+
+
+@needs_llama
+@pytest.mark.parametrize("bad", ["99", "x<b>"])
+def test_a_bad_pair_falls_back_with_a_notice(bad):
+    at = run_page("math", {"source": "llama", "pair": bad})
+    notices = " ".join(w.value for w in at.warning)
+    assert "“pair”" in notices and "<b>" not in notices and "99" not in notices
+    assert at.select_slider(key="math_pair").value == 2
+
+
+def test_other_sources_have_no_rope_section(app):
+    assert "The RoPE step" not in [h.value for h in app.header]

@@ -347,18 +347,21 @@ STEP_NAMES = ("X", "W_Q", "W_K", "W_V", "Q", "K", "V", "QKᵀ", "÷√d_k", "mas
 MODEL_STEP = "A·V·W_O"  # the head's share of the attention output (trained models only)
 
 
-def pipeline_step(name: str, steps, tokens: Sequence[str], *, tau: float = 1.0):
+def pipeline_step(name: str, steps, tokens: Sequence[str], *, tau: float = 1.0,
+                  rope: bool = False):  # fmt: skip
     """One step of the pipeline: (figure, LaTeX, note, matrix, row labels, column labels).
 
     Args:
       name: one of STEP_NAMES, or MODEL_STEP when `steps.projected` is set.
       steps: an attn_jax AttentionSteps. tokens: its T token labels. tau: the temperature.
+      rope: the steps' q and k are rotated by position (RoPE) after X·W_Q and X·W_K.
     """
     n, d = steps.x.shape
     h, hv = steps.q.shape[1], steps.v.shape[1]
     dims, hdims = [str(c) for c in range(d)], [str(c) for c in range(h)]
     keys = dict(x_title="key", y_title="query")
     biased = bool(np.any(steps.b_q) or np.any(steps.b_k) or np.any(steps.b_v))
+    trained = biased or steps.w_o is not None  # random weights have neither
     plus_b = {w: f" + b_{{{w}}}" if biased else "" for w in "QKV"}  # biases where there are
     spec = {
         "X": (steps.x, tokens, dims, f"X [T={n}, D={d}]", r"X \in \mathbb{R}^{T \times D}",
@@ -388,13 +391,20 @@ def pipeline_step(name: str, steps, tokens: Sequence[str], *, tau: float = 1.0):
         spec[f"W_{w}"] = (
             getattr(steps, f"w_{w.lower()}"), dims, hdims, f"W_{w} [D={d}, d_k={h}]",
             rf"W_{{{w}}} \in \mathbb{{R}}^{{D \times d_k}}",
-            "Learned in training." if biased else "Drawn from the seed here.",
+            "Learned in training." if trained else "Drawn from the seed here.",
             dict(x_title="head dim", y_title="dimension"),
         )  # fmt: skip
         spec[w] = (
             getattr(steps, w.lower()), tokens, hdims, f"{w} = X·W_{w} [T={n}, d_k={h}]",
             rf"{w} = X W_{{{w}}}{plus_b[w]}", f"Row i of {w} belongs to token i.", {},
         )  # fmt: skip
+        if rope and w in "QK":
+            spec[w] = (
+                *spec[w][:3], f"{w} = RoPE(X·W_{w}) [T={n}, d_k={h}]",
+                rf"{w}_i = \mathrm{{RoPE}}(x_i W_{{{w}}},\ i)",
+                f"Row i of {w} belongs to token i, turned by its position i (the RoPE step).",
+                {},
+            )  # fmt: skip
     if steps.projected is not None:
         spec[MODEL_STEP] = (
             steps.projected, tokens, dims, f"A·V·W_O[head rows] [T={n}, D={d}]",

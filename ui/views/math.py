@@ -1,12 +1,13 @@
 """The Math page's sections: softmax(QKᵀ/√d_k)·V step by step, on a trained model's heads
-(the encoder's or the decoder's, every number the model's own), on seeded random weights or
-on a tiny integer example; the weights map whose clicked cell opens its arithmetic (dot
-product, scaling, softmax), the query · key view, the value side and W_O, every step, two
+(the encoder's, the GPT-2 decoder's or the Llama-layout decoder's, every number the model's
+own), on seeded random weights or on a tiny integer example; the weights map whose clicked
+cell opens its arithmetic (dot product, scaling, softmax), the RoPE step (Llama layout:
+ui.views.rope), the query · key view, the value side and W_O, every step, two
 predict-then-reveal questions, and the √d_k experiment.
 
-URL keys: source (encoder | decoder | random | tiny; "model", the encoder's old name, still
-opens), text, layer, head, query, key (token positions, 0-based), view (cell | qk | value |
-steps), step, d_k, seed, causal, tau, toy_t, toy_d, toy_dk, tables.
+URL keys: source (encoder | decoder | llama | random | tiny; "model", the encoder's old name,
+still opens), text, layer, head, query, key (token positions, 0-based), view (cell | qk |
+value | steps), step, d_k, seed, causal, tau, toy_t, toy_d, toy_dk, tables, pair (RoPE).
 """
 
 from __future__ import annotations
@@ -25,20 +26,24 @@ from ui.app import url_state
 from ui.app.charts import chart
 from ui.app.content import EXAMPLE, MAX_CHARS
 from ui.app.inputs import sentence_input
-from ui.app.models import get_encoder, model_of, run_of
+from ui.app.models import get_encoder, has_llama, model_of, run_of
 from ui.app.text import md_escape, token_labels
 from ui.figures import math as mf
 from ui.figures.click_heatmap import clickable_heatmap
 from ui.views.cell_link import heatmap_picking_cell
 from ui.views.quiz import predict_then_reveal
+from ui.views.rope import param as pair_param
+from ui.views.rope import rope_step
 
 SOURCES = {
     "encoder": "The real model",
     "random": "Random weights",
     "tiny": "Tiny example (checkable by hand)",
     "decoder": "The decoder (causal)",
+    "llama": "The Llama-layout decoder (RoPE, GQA)",
 }
-TRAINED = ("encoder", "decoder")
+TRAINED = ("encoder", "decoder", "llama")
+ROPE = ("llama",)  # the sources whose queries and keys are rotated (the RoPE section)
 TABS = {"cell": "Cell, term by term", "qk": "Query · key view", "value": "Value side",
         "steps": "Every step"}  # fmt: skip
 D_KS, TOY_DKS = [2, 4, 8, 16, 32, 64], [1, 2, 3, 4, 6, 8]
@@ -47,9 +52,16 @@ URL_LAYERS, URL_HEADS = 64, 64  # URL bounds; the head picker checks them agains
 SEEN_URL = "_math_seen_url"
 
 
+def _installed(source: str) -> bool:
+    """A toy, or a trained model that is there (the Llama one without loading it)."""
+    if source == "llama":
+        return has_llama()
+    return source not in TRAINED or model_of(source) is not None
+
+
 def available() -> list[str]:
     """The inputs that can be shown: the trained models that are installed, and the toys."""
-    return [s for s in SOURCES if s not in TRAINED or model_of(s) is not None]
+    return [s for s in SOURCES if _installed(s)]
 
 
 def params() -> list[up.Param]:
@@ -73,6 +85,7 @@ def params() -> list[up.Param]:
         up.choice("toy_d", 4, [2, 3, 4, 6, 8], state_key="math_toy_d"),
         up.choice("toy_dk", 4, TOY_DKS, state_key="math_toy_dk"),
         up.flag("tables", False, state_key="math_tables"),
+        pair_param(),
     ]  # fmt: skip
 
 
@@ -168,12 +181,32 @@ def _mode_note(source: str, cfg, layer: int, head: int) -> str:
             f"biases and W_O are this head's trained weights (d_k = {cfg.head_dim}, no mask, "
             "τ = 1)."
         )
+    if source == "llama":
+        return _llama_note(cfg, layer, head)
     return (
         f"**Mode: the decoder.** This project's GPT-2-layout decoder ({cfg.n_layer} layers × "
         f"{cfg.n_head} heads), layer {layer}, head {head}: X is LN_1 of the residual stream "
         f"entering layer {layer} (a pre-LayerNorm block); W_Q, W_K, W_V, their biases and W_O "
         f"are this head's trained weights (d_k = {cfg.head_dim}, τ = 1), with its real causal "
         "mask: a token sees only itself and the tokens before it."
+    )
+
+
+def _llama_note(cfg, layer: int, head: int) -> str:
+    """What X and the weights are for a head of the Llama-layout decoder."""
+    group = head // (cfg.n_head // cfg.kv_heads)
+    window = getattr(cfg, "sliding_window", None)
+    mask = (f"its causal mask within a sliding window of {window} tokens" if window
+            else "its causal mask")  # fmt: skip
+    return (
+        f"**Mode: the Llama-layout decoder.** This project's Llama-layout decoder "
+        f"({cfg.n_layer} layers × {cfg.n_head} query heads sharing {cfg.kv_heads} K/V heads), "
+        f"layer {layer}, head {head}: X is RMSNorm of the residual stream entering layer "
+        f"{layer} (x / rms(x) · gain: no mean subtracted, no bias); W_Q is this head's, W_K and "
+        f"W_V are those of its K/V group {group}, shared with the other query heads of the "
+        f"group (grouped-query attention); no projection has a bias. q and k are rotated by "
+        f"their positions (RoPE, below) before the scores, so the q and k on this page are the "
+        f"rotated ones (d_k = {cfg.head_dim}, τ = 1), with {mask}."
     )
 
 
@@ -233,6 +266,10 @@ def input_picker() -> View:
     """The input (a trained model's head, random weights or the tiny example) and its
     settings; returns the View every number below depends on."""
     sources = available()
+    if st.session_state.get("math_source") == "llama" and model_of("llama") is None:
+        st.warning("The Llama-layout decoder could not be loaded, so its input is off.",
+                   icon=":material/warning:")  # fmt: skip
+        sources.remove("llama")
     if st.session_state.get("math_source") not in sources:
         st.session_state["math_source"] = sources[0]
     source = st.radio("Input", sources, format_func=SOURCES.get, horizontal=True,
@@ -338,26 +375,34 @@ def cell_explorer(view: View, arrived: bool) -> None:
                                 selected=(i, j))  # fmt: skip
         heatmap_picking_cell(fig, key="math_click", query_key="math_query", key_key="math_key")
 
+    rotated = view.source in ROPE
+    if rotated:  # after the projections, before the scores
+        rope_step(view, steps, labels, i, j)
     tabs = st.tabs(list(TABS.values()), key="math_view", on_change="rerun")
     with tabs[0]:
         if tabs[0].open is not False:
-            cell_tab(steps, labels, cell)
+            cell_tab(steps, labels, cell, rotated)
     with tabs[1]:
         if tabs[1].open:
-            qk_tab(steps, labels, cell)
+            qk_tab(steps, labels, cell, rotated)
     with tabs[2]:
         if tabs[2].open:
             value_tab(steps, labels, cell)
     with tabs[3]:
         if tabs[3].open:
-            steps_tab(steps, labels, view)
+            steps_tab(steps, labels, view, rotated)
     predictions(steps, labels, i)
     sync_url()
 
 
-def cell_tab(steps, labels, cell) -> None:
+ROTATED_NOTE = "Here q_i and k_j are after RoPE: rotated by their positions i and j."
+
+
+def cell_tab(steps, labels, cell, rotated: bool = False) -> None:
     i, j, d_k = cell.i, cell.j, len(cell.q_i)
     st.subheader("a) Dot product q_i · k_j")
+    if rotated:
+        st.caption(ROTATED_NOTE)
     terms = " + ".join(f"({a:.2f})({b:.2f})" for a, b in zip(cell.q_i[:4], cell.k_j[:4],
                                                            strict=True))  # fmt: skip
     more = r" + \cdots" if d_k > 4 else ""
@@ -391,11 +436,12 @@ def cell_tab(steps, labels, cell) -> None:
                     width="stretch", height=330, hide_index=True)  # fmt: skip
 
 
-def qk_tab(steps, labels, cell) -> None:
+def qk_tab(steps, labels, cell, rotated: bool = False) -> None:
     st.markdown(
         f"Query **{md_escape(labels[cell.i])}** against every key: its vector q_i, each key's "
         "k_j, their product dimension by dimension (blue adds to the score, red takes away), "
         "the sum q_i · k_j (scaled), and the softmax row."
+        + (" " + ROTATED_NOTE if rotated else "")
     )
     fig = mf.qk_view_figure(cell.q_i, steps.k, cell.row_weights, steps.scale, labels,
                             query=labels[cell.i], highlight=cell.j)  # fmt: skip
@@ -428,13 +474,14 @@ def value_tab(steps, labels, cell) -> None:
     )
 
 
-def steps_tab(steps, labels, view: View) -> None:
+def steps_tab(steps, labels, view: View, rotated: bool = False) -> None:
     names = list(mf.STEP_NAMES) + ([mf.MODEL_STEP] if steps.projected is not None else [])
     if st.session_state.get("math_step") not in names:
         st.session_state["math_step"] = "softmax"
     name = st.segmented_control("Step", names, key="math_step", required=True,
                                 persist_state="page")  # fmt: skip
-    fig, latex, note, matrix, rows, cols = mf.pipeline_step(name, steps, labels, tau=view.tau)
+    fig, latex, note, matrix, rows, cols = mf.pipeline_step(name, steps, labels, tau=view.tau,
+                                                            rope=rotated)  # fmt: skip
     left, right = st.columns([3, 2], vertical_alignment="center")
     with left:
         chart(fig)
