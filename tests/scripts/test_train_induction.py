@@ -4,6 +4,7 @@ the log's fields and a checkpoint that load_decoder reads."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 
 import jax
@@ -123,3 +124,43 @@ def test_checkpoint_loads_and_matches(ti, tiny, trained, tmp_path):
     assert record["train_config"]["n_ctx"] == 17 and record["final"]["note"] == "test"
     cfg = json.loads((tmp_path / "config.json").read_text())
     assert cfg["model_type"] == "gpt2" and cfg["bos_token_id"] == 0
+
+
+def test_attention_only_keeps_the_mlp_at_zero(trained, tiny):
+    params, _ = trained
+    assert tiny.attention_only
+    for name in ("w_fc", "b_fc", "w_proj", "b_proj"):
+        assert not np.any(np.asarray(params["layers"][name])), name
+
+
+def test_split_residual_keeps_tokens_and_layer_0_apart(trained, tiny):
+    """Tokens in the first half of the residual; positions and layer 0's output in the
+    second; layer 1 reads its values from the first half (train_masks)."""
+    params, _ = trained
+    d, h = tiny.n_embd, tiny.n_embd // 2
+    layers = {n: np.asarray(a) for n, a in params["layers"].items()}
+    assert not np.any(np.asarray(params["wte"])[:, h:]) and np.all(np.asarray(params["wte"])[:, :h])
+    assert not np.any(np.asarray(params["wpe"])[:, :h])
+    assert not np.any(layers["w_o"][0][:, :h]) and np.any(layers["w_o"][1][:, :h])
+    assert not np.any(layers["w_qkv"][1][h:, 2 * d :]) and np.all(layers["w_qkv"][0][h:, 2 * d :])
+
+
+def test_quick_is_the_shipped_model_in_fewer_steps():
+    from attn_jax.lessons import induction_training as it
+
+    full = it.TrainConfig()
+    assert it.QUICK.model() == full.model() and it.QUICK.steps < full.steps
+    assert it.QUICK.n_ctx == 33 and it.QUICK.n_symbols == 62
+    assert it.QUICK.attention_only and it.QUICK.split_residual
+    assert it.probe_record(it.probe_row(it.QUICK)) == it.probe_record(it.probe_row(full))
+    assert len(it.map_steps(it.QUICK)) >= 20 and it.QUICK.steps % it.QUICK.eval_every == 0
+
+
+def test_lean_xla_flags_are_added_once(monkeypatch):
+    from attn_jax.lessons import induction_training as it
+
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
+    it.use_lean_xla_flags()
+    it.use_lean_xla_flags()
+    flags = os.environ["XLA_FLAGS"].split()
+    assert flags == ["--xla_force_host_platform_device_count=1", it.LEAN_XLA_FLAGS]

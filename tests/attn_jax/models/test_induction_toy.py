@@ -1,14 +1,12 @@
 """The shipped copy model (models/induction-toy/) on rows it never saw (spans of 4..16 symbols
 at random offsets after random prefixes): top-1 copy accuracy >= 0.8 through a previous-token
-head and layer-1 heads one place after the textbook key; a textbook induction head (score
->= 0.4) is the expected failure still open."""
+head in layer 0 and a textbook induction head in layer 1 (score >= 0.4 at key a+j+1)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from attn_jax.lessons import induction as ind
@@ -48,26 +46,23 @@ def test_held_out_rows_are_copied(toy, report):
     assert report.copy_accuracy >= 0.8
 
 
-def test_layer_0_has_a_previous_token_head_and_layer_1_copies_one_place_later(report):
-    """The circuit this checkpoint learned: layer 1 attends to a+j+2, the position whose
-    previous token is the one to predict, and reads it from layer 0's previous-token head."""
+def test_layer_0_has_a_previous_token_head(report):
     layer, _, score = report.best_previous_token()
     assert layer == 0 and score >= 0.5
-    assert report.induction_next[1].max() >= 0.4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 22's done-when: no head attends to a+j+1 (textbook induction); this "
-    "checkpoint's layer-1 heads attend one place later (see models/induction-toy/README.md)",
-)
 def test_held_out_rows_have_a_textbook_induction_head(report):
-    assert report.best_induction()[2] >= 0.4
+    """A layer-1 head attends from the copy's j-th symbol to a+j+1, the symbol after its
+    earlier occurrence, and not one place later (a+j+2)."""
+    layer, head, score = report.best_induction()
+    assert layer == 1 and score >= 0.4
+    assert report.induction_next[layer, head] < 0.2
 
 
-def test_a_typed_sequence_is_continued_by_copying(toy):
+def test_a_typed_sequence_is_continued_by_copying(toy, report):
     text = "<|endoftext|> x 3 K 7 q R 2 m Z K 7 q R"  # rows start with the start token
     out = toy.run(text, k=1)
     assert out.next_token[0].token == "2"
-    # layer 1 looks back to "m" (position 8), whose previous token is the "2" to predict
-    assert np.all(out.attentions[1, :, -1].argmax(axis=-1) == 8)
+    # the induction head looks back to "2" (position 7), the symbol after the earlier "R"
+    layer, head, _ = report.best_induction()
+    assert out.attentions[layer, head, -1].argmax() == 7
