@@ -28,6 +28,13 @@ from attn_jax.models.decoder import forward
 COPY_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "induction-toy"
 HELD_OUT_SEED = 4242  # the held-out rows of the page (the training log's are seed + 1)
 HELD_OUT_ROWS = 128
+# XLA's CPU fusion emitters off: the train step compiles in about 200 MB less memory (peak of a
+# QUICK run about 350 MB instead of 560 MB; of the full run 440-480 MB instead of 676 MB) and
+# runs no slower, with the same figures to 3 decimals (measured here, JAX 0.10.2).
+LEAN_XLA_FLAGS = "--xla_cpu_use_fusion_emitters=false"
+# "train one now": the worker's environment (XLA_FLAGS is read when its backend starts; two
+# malloc arenas keep another ~45 MB of a training process's heap from piling up)
+TRAIN_ENV = {"XLA_FLAGS": LEAN_XLA_FLAGS, "MALLOC_ARENA_MAX": "2"}
 # "train one now": the visitor's choices are checked here, in the worker too
 SEED_RANGE = (0, 2**31 - 1)
 LR_RANGE = (1e-4, 3e-2)

@@ -38,15 +38,19 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from attn_jax.lessons.induction import (
-    EOS,
-    SYMBOLS,
-    UNK,
-    CopyRows,
-    copy_rows,
-    evaluate_params,
-    report_on_rows,
+from attn_jax.lessons.induction import EOS, copy_rows, evaluate_params, report_on_rows
+from attn_jax.lessons.induction_data import (  # noqa: F401 (the script and tests read them here)
+    copied_targets,
+    copy_tokenizer,
+    dense_row,
+    lower_triangle,
+    map_steps,
+    probe_record,
+    probe_row,
+    r3,
+    sample_batch,
 )
+from attn_jax.lessons.induction_live import LEAN_XLA_FLAGS
 from attn_jax.models.decoder import forward
 from attn_jax.models.gpt2_files import (
     DecoderConfig,
@@ -103,12 +107,6 @@ class TrainConfig:
         return next((t for until, t in self.curriculum if step < until), self.n_ctx)
 
 
-# XLA's CPU fusion emitters off: the train step compiles in about 200 MB less memory (peak of a
-# QUICK run about 350 MB instead of 560 MB; of the full run 440-480 MB instead of 676 MB) and
-# runs no slower, with the same figures to 3 decimals (measured here, JAX 0.10.2).
-LEAN_XLA_FLAGS = "--xla_cpu_use_fusion_emitters=false"
-
-
 def use_lean_xla_flags() -> None:
     """Add LEAN_XLA_FLAGS to the XLA_FLAGS variable; it takes effect only if JAX has not yet
     computed anything in this process (XLA reads the variable when its CPU backend starts)."""
@@ -120,23 +118,6 @@ def use_lean_xla_flags() -> None:
 # The app's "train one now": the same model, context and probe row, 500 steps, evals on 64
 # rows (models/induction-toy/README.md has its time, memory and figures over seeds).
 QUICK = TrainConfig(steps=500, eval_rows=64, n_maps=20, print_every=100)
-
-
-# --- tokenizer ----------------------------------------------------------------------------
-def copy_tokenizer(n_symbols: int):
-    """Word level: <|endoftext|> = 0, one id per symbol, <unk> last; "K 7 q R" -> 4 ids.
-
-    Whitespace separates symbols, and a run like "K7q" is split into its characters too."""
-    from tokenizers import AddedToken, Regex, Tokenizer, models, pre_tokenizers
-
-    symbols = SYMBOLS[:n_symbols]
-    vocab = {EOS: 0, **{s: i + 1 for i, s in enumerate(symbols)}, UNK: n_symbols + 1}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token=UNK))
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex("."), "isolated")]
-    )
-    tok.add_special_tokens([AddedToken(EOS, special=True)])
-    return tok
 
 
 # --- loss and optimizer -------------------------------------------------------------------
@@ -213,71 +194,6 @@ def make_train_step(cfg: DecoderConfig, optimizer, masks=None):
         return optax.apply_updates(params, updates), opt_state, loss
 
     return step
-
-
-def copied_targets(rows: CopyRows, n_tokens: int) -> np.ndarray:
-    """[B,n_tokens] 1.0 where input position q predicts a copied symbol from the second on."""
-    q = np.arange(n_tokens)[None, :]
-    a, m = rows.starts[:, None], rows.lengths[:, None]
-    return ((q >= a + m) & (q <= a + 2 * m - 2)).astype(np.float32)
-
-
-def dense_row(rng: np.random.Generator, n_tokens: int, n_symbols: int, min_span: int = 4):
-    """(ids [n_tokens], copied [n_tokens-1]): BOS, then (0..3 random symbols, a span of 4..16,
-    its copy) again and again, cut at n_tokens; copied marks the predictable targets."""
-    ids, copied = [0], []
-    while len(ids) < n_tokens:
-        prefix = rng.integers(1, n_symbols + 1, size=int(rng.integers(0, 4)))
-        span = rng.integers(1, n_symbols + 1, size=int(rng.integers(min_span, 17)))
-        ids += [*prefix, *span, *span]
-        copied += [0.0] * (len(prefix) + len(span) + 1) + [1.0] * (len(span) - 1)
-    return np.asarray(ids[:n_tokens], np.int32), np.asarray(copied[: n_tokens - 1])
-
-
-def sample_batch(rng: np.random.Generator, tc: TrainConfig, step: int):
-    """(x, y, weight) [B,T] and the position offset: rows of T+1 copy tokens cut into inputs
-    and next-token targets, a dense_fraction of them dense rows."""
-    t = tc.row_tokens(step)
-    rows = copy_rows(rng, tc.batch_size, t + 1, tc.n_symbols, tc.train_min_span)
-    ids, weight = rows.ids, copied_targets(rows, t)
-    for b in np.flatnonzero(rng.random(tc.batch_size) < tc.dense_fraction):
-        ids[b], weight[b] = dense_row(rng, t + 1, tc.n_symbols, tc.train_min_span)
-    weight = weight if tc.copy_loss_only else np.ones((tc.batch_size, t))
-    offset = int(rng.integers(0, tc.n_ctx - t + 1)) if tc.random_offsets else 0
-    return ids[:, :-1], ids[:, 1:], weight.astype(np.float32), offset
-
-
-# --- the log ------------------------------------------------------------------------------
-def r3(a) -> list:
-    """Floats rounded to 3 decimals, as nested lists (keeps training_log.json small)."""
-    return np.round(np.asarray(a, np.float64), 3).tolist()
-
-
-def probe_row(tc: TrainConfig) -> CopyRows:
-    """The fixed probe: one row of probe_len tokens (at most n_ctx) with a span of probe_span."""
-    rng = np.random.default_rng(tc.seed + 2)
-    n = min(tc.probe_len, tc.n_ctx)
-    return copy_rows(rng, 1, n, tc.n_symbols, tc.probe_span, tc.probe_span)
-
-
-def probe_record(probe: CopyRows) -> dict:
-    """The probe row as the log keeps it: its ids, span start and span length."""
-    ids = probe.ids[0].tolist()
-    return {"ids": ids, "start": int(probe.starts[0]), "length": int(probe.lengths[0])}
-
-
-def map_steps(tc: TrainConfig) -> set[int]:
-    """n_maps evaluation steps spread evenly from 0 to the last step."""
-    grid = np.linspace(0, tc.steps, tc.n_maps) / tc.eval_every
-    return {round(g) * tc.eval_every for g in grid} | {tc.steps}
-
-
-def lower_triangle(weights: np.ndarray) -> list:
-    """[L,N,T,T] causal maps -> ragged lists: [l][n][t] holds the weights to keys 0..t."""
-    return [
-        [[r3(head[t, : t + 1]) for t in range(head.shape[0])] for head in layer]
-        for layer in weights
-    ]
 
 
 # --- training -----------------------------------------------------------------------------

@@ -156,7 +156,7 @@ def _train(seed: int, learning_rate: float, model):
     try:
         result = worker.run_task(
             "copy_model", {"seed": seed, "learning_rate": learning_rate},
-            timeout_s=TRAIN_TIMEOUT_S, on_data=on_data,
+            timeout_s=TRAIN_TIMEOUT_S, on_data=on_data, env=il.TRAIN_ENV,
             progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text),
         )  # fmt: skip
     except worker.WorkerBusy:
