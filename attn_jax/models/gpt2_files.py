@@ -32,9 +32,9 @@ ENV_DIR = "ATTN_DECODER_DIR"
 SHIPPED_NAME = "tiny-gpt2-pydoc"
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "models" / SHIPPED_NAME
 HINT = (
-    f"Pass a folder, or set {ENV_DIR} to one, holding {', '.join(FILES)} of a GPT-2 "
-    "checkpoint (e.g. gpt2 or distilgpt2 from the Hugging Face Hub), or train the shipped "
-    "model with `python scripts/train_decoder.py`."
+    f"Pass a folder, or set {ENV_DIR} to one, holding {', '.join(FILES)} of a GPT-2, Llama "
+    "or Mistral checkpoint (e.g. gpt2 or distilgpt2 from the Hugging Face Hub), or train the "
+    "shipped model with `python scripts/train_decoder.py`."
 )
 
 
