@@ -62,3 +62,33 @@ def test_knocking_out_the_copying_heads_drops_the_accuracy_on_screen(server, pag
     assert full >= 80 and knocked < 20, (full, knocked)
     assert page.locator(".st-key-copy_typed_map .js-plotly-plot").count() == 1
     assert_clean(page)
+
+
+def test_train_one_now_runs_to_the_end_and_a_second_visitor_is_told_it_is_busy(
+    server, browser, page
+):
+    page.goto(f"{server.url}/concept?copy=train")
+    wait_idle(page)
+    page.get_by_role("button", name="Train a copy model now").click()
+    page.locator("[data-testid='stProgress']").wait_for(timeout=60_000)  # the worker reports
+    second = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        other = second.new_page()
+        other.goto(f"{server.url}/concept?copy=train")
+        wait_idle(other)
+        other.get_by_role("button", name="Train a copy model now").click()
+        other.get_by_text("Busy: another visitor is training").wait_for(timeout=60_000)
+    finally:
+        second.close()
+    # live curves while it trains: a chart in the tab while the progress bar is still there
+    page.wait_for_function(
+        """() => document.querySelector("[data-testid='stProgress']")
+              && document.querySelector("[data-testid='stTabs'] .js-plotly-plot")""",
+        timeout=120_000,
+    )
+    page.get_by_text("Your run (seed 1, learning rate 0.003)").wait_for(timeout=240_000)
+    wait_idle(page)
+    assert page.locator(".st-key-copy_own_curves .js-plotly-plot").count() == 1
+    assert page.locator(".st-key-copy_own_probe_copy .js-plotly-plot").count() == 1
+    assert page.locator("[data-testid='stProgress']").count() == 0
+    assert_clean(page)
