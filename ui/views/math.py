@@ -440,8 +440,7 @@ def qk_tab(steps, labels, cell, rotated: bool = False) -> None:
     st.markdown(
         f"Query **{md_escape(labels[cell.i])}** against every key: its vector q_i, each key's "
         "k_j, their product dimension by dimension (blue adds to the score, red takes away), "
-        "the sum q_i · k_j (scaled), and the softmax row."
-        + (" " + ROTATED_NOTE if rotated else "")
+        "the sum q_i · k_j (scaled), and the softmax row." + (" " + ROTATED_NOTE if rotated else "")
     )
     fig = mf.qk_view_figure(cell.q_i, steps.k, cell.row_weights, steps.scale, labels,
                             query=labels[cell.i], highlight=cell.j)  # fmt: skip
