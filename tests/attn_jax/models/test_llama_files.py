@@ -75,7 +75,7 @@ def test_too_large_a_checkpoint_is_refused_before_reading(tmp_path, monkeypatch)
     with pytest.raises(ValueError, match="number of megabytes"):
         attn_jax.load_decoder(folder)
     monkeypatch.delenv(sizes.ENV_MAX_MB)
-    assert sizes.max_bytes() == 200e6 and attn_jax.ModelTooLargeError is sizes.ModelTooLargeError
+    assert sizes.max_bytes() == 32e6 and attn_jax.ModelTooLargeError is sizes.ModelTooLargeError
 
 
 def test_metaspace_tokens_keep_their_space():
