@@ -27,6 +27,13 @@ from tests.browser.harness import APP_IDLE, CHROMIUM, CHROMIUM_ARGS, Server
 SETTLE_S = 6.0
 PAGES = ["", "concept", "math", "multihead", "complexity"]
 TEXT_PAGES = ["concept", "math", "multihead"]
+# the other shipped models: the first visitor also opens these, so every model is loaded
+OTHER_MODELS = [
+    ("concept", "?source=decoder&llm=induction"),
+    ("concept", "?source=llama&llm=window&copy=try"),
+    ("math", "?source=llama"),
+    ("multihead", "?source=llama&gqa_trained=1"),
+]
 SENTENCES = [
     "The cat sat on the mat because it was warm.",
     "A river bank is not a savings bank.",
@@ -122,6 +129,8 @@ async def _visitor(
                 query = "?" + urllib.parse.urlencode({"text": text_for_bucket(b)})
                 for name in TEXT_PAGES:
                     await _open(page, url, name, report, f"bucket {b} /{name}", query)
+            for name, query in OTHER_MODELS:  # ... and every shipped model
+                await _open(page, url, name, report, f"/{name}{query}", query)
         await page.goto(f"{url}/concept")
         await _wait_idle(page)
         box = page.get_by_label("Sentence", exact=True)
