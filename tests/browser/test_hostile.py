@@ -20,6 +20,7 @@ BOXES = "[data-testid='stTextInput'] input, [data-testid='stTextArea'] textarea"
 URL_KEYS = [
     "text", "text2", "source", "layer", "head", "query", "key", "pins", "view",
     "mode", "chart", "stat", "stats", "d_k", "seed", "causal", "temperature", "ablate",
+    "llm", "window", "copy", "step", "symbols", "copy_ablate", "gqa_trained", "pair",
 ]  # fmt: skip
 PLANTED = """() => {
   const evil = e => (e.textContent || "").includes("EVIL");
@@ -74,7 +75,7 @@ def assert_safe(page, outside) -> None:
     assert outside == [], outside
 
 
-@pytest.mark.parametrize("path", list(PAGES.values()))
+@pytest.mark.parametrize("path", [*PAGES.values(), "concept?copy=try"])  # + the Symbols box
 def test_markup_typed_into_every_text_box_stays_text(server, page, outside, path):
     page.goto(f"{server.url}/{path}")
     wait_idle(page)
