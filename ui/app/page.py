@@ -13,6 +13,7 @@ import streamlit as st
 from ui.app import models, url_state
 from ui.app.models import INSTALL_HINT, MODEL_NAME
 from ui.app.server import prepare_process
+from ui.app.text import md_escape
 
 COURSE = "Self-Attention · 8/30"
 # (file, label, Material icon, one line) in course order; the sidebar draws these links.
@@ -81,6 +82,11 @@ def models_status() -> None:
         st.success(f"Decoder: {decoder.path.name} (trained here)", icon=":material/check_circle:")
     else:
         st.caption("Decoder: not found (models/ holds the shipped checkpoint).")
+    if models.has_llama():  # its config only: the model loads when a page first asks for it
+        st.success(
+            f"Llama-layout decoder: {md_escape(models.llama_dir().name)} (loads when chosen)",
+            icon=":material/check_circle:",
+        )
 
 
 def sidebar() -> None:

@@ -274,7 +274,8 @@ def sliding_window(decoder, out, source: str) -> None:
     per_token = 2 * cfg.n_layer * cfg.kv_heads * cfg.head_dim * 4
     c2.metric(
         "KV cache kept", f"{cost['cache_tokens']} tokens",
-        f"{cost['cache_tokens'] * per_token / 1024:.0f} KiB, at most W tokens", delta_color="off",
+        help=f"{cost['cache_tokens'] * per_token / 1024:.0f} KiB here: at most W tokens, "
+        f"{per_token:,} B each",
     )  # fmt: skip
     c3.metric("top-1 next token changed", f"{effect['top1_changed']} of {len(out.tokens)}")
     st.caption(

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.app.models import MODEL_NAME, get_decoder, get_encoder
+from ui.app.models import (
+    MODEL_NAME,
+    get_copy_model,
+    get_decoder,
+    get_encoder,
+    llama_config,
+    llama_dir,
+)
 from ui.app.page import PAGES, backend_info
 
 
@@ -49,6 +56,31 @@ def the_models() -> None:
                 "kind": "decoder (GPT-2): each token sees only earlier tokens",
                 "size": f"{cfg.n_layer} layers × {cfg.n_head} heads, d_model {cfg.n_embd}",
                 "from": "trained by this project on the Python documentation",
+                "status": "loaded",
+            }
+        )
+    raw = llama_config()
+    if raw is not None:
+        kv = raw.get("num_key_value_heads", raw["num_attention_heads"])
+        models.append(
+            {
+                "model": llama_dir().name,
+                "kind": "decoder (Llama layout): RoPE, grouped-query heads, RMSNorm, SwiGLU",
+                "size": f"{raw['num_hidden_layers']} layers × {raw['num_attention_heads']} "
+                f"query heads ({kv} K/V heads), d_model {raw['hidden_size']}",
+                "from": "trained by this project on the Python documentation",
+                "status": "loads when a page asks for it",
+            }
+        )
+    copy = get_copy_model()
+    if copy is not None:
+        cfg = copy.config
+        models.append(
+            {
+                "model": copy.path.name,
+                "kind": "copy model (GPT-2 layout): grows an induction head",
+                "size": f"{cfg.n_layer} layers × {cfg.n_head} heads, d_model {cfg.n_embd}",
+                "from": "trained by this project on copied random symbols",
                 "status": "loaded",
             }
         )
