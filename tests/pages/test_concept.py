@@ -215,3 +215,16 @@ def test_concept_page_with_the_llama_layout_decoder(tab):
     if tab == "cache":
         assert float(metrics["max |cached − full| logit"]) < 1e-3
         assert "K/V heads" in "\n".join(c.value for c in at.caption)
+
+
+def test_a_decoder_that_cannot_load_says_why(monkeypatch):
+    import ui.app.models as models
+
+    why = "ModelTooLargeError: big-llama: its weights take 540 MB as float32, over 32 MB"
+    monkeypatch.setattr(models, "load_llama", lambda: (None, why))
+    at = page_test("concept", query={"source": "llama"}).run()
+    assert not at.exception
+    assert any("could not be loaded" in w.value and "540 MB" in w.value for w in at.warning)
+    mh = page_test("multihead", query={"source": "llama"}).run()
+    assert not mh.exception
+    assert any("could not be loaded" in w.value and "540 MB" in w.value for w in mh.warning)

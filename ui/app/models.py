@@ -145,6 +145,13 @@ def get_llama():
     return load_llama()[0]
 
 
+def load_error(source: str) -> str | None:
+    """Why a source's model could not be loaded (None when it is loaded): e.g. a checkpoint
+    past ATTN_DECODER_MAX_MB (attn_jax.ModelTooLargeError) or a missing folder."""
+    loader = {"decoder": load_decoder, "llama": load_llama}.get(source, load_encoder)
+    return loader()[1]
+
+
 def model_of(source: str):
     """The shared model for a page's `source` ("decoder", "llama", else the encoder); None if
     missing."""

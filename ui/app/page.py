@@ -77,9 +77,11 @@ def models_status() -> None:
         st.warning(f"Model {MODEL_NAME} not found. {INSTALL_HINT}", icon=":material/warning:")
         if error:
             st.text(error)
-    decoder, _ = models.load_decoder()
+    decoder, why = models.load_decoder()
     if decoder is not None:
         st.success(f"Decoder: {decoder.path.name} (trained here)", icon=":material/check_circle:")
+    elif why and "TooLarge" in why:
+        st.caption(f"Decoder: not loaded. {md_escape(why, 300)}")
     else:
         st.caption("Decoder: not found (models/ holds the shipped checkpoint).")
     if models.has_llama():  # its config only: the model loads when a page first asks for it

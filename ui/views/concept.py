@@ -22,7 +22,15 @@ from ui.app import url_state
 from ui.app.charts import chart
 from ui.app.content import COUNTERFACTUAL, EXAMPLE, MAX_CHARS
 from ui.app.inputs import sentence_input
-from ui.app.models import DECODERS, INSTALL_HINT, get_decoder, has_llama, model_of, run_of
+from ui.app.models import (
+    DECODERS,
+    INSTALL_HINT,
+    get_decoder,
+    has_llama,
+    load_error,
+    model_of,
+    run_of,
+)
 from ui.app.text import md_escape, plotly_text, token_labels
 from ui.figures import base as figures
 from ui.views import beyond as bv
@@ -187,7 +195,10 @@ def encode(text: str, source: str = "encoder"):
     out = run_of(source, text)
     if source in DECODERS and out is not None:
         out = dv.readable(out)
-    if out is None:
+    if out is None and source in DECODERS:
+        why = md_escape(load_error(source) or "its checkpoint is missing", 300)
+        st.warning(f"{MODELS[source]}: could not be loaded. {why}", icon=":material/warning:")
+    elif out is None:
         st.warning(f"The live view needs the model. {INSTALL_HINT}", icon=":material/warning:")
     elif out.truncated:
         st.info(f"The text was cut to the model's limit of {len(out.tokens)} tokens.")

@@ -27,8 +27,9 @@ from ui.app.charts import chart
 from ui.app.content import COUNTERFACTUAL, EXAMPLE, MAX_CHARS
 from ui.app.downloads import csv_button, matrix_csv, table_csv
 from ui.app.inputs import sentence_input
-from ui.app.models import INSTALL_HINT, has_llama, model_of, run_of
+from ui.app.models import INSTALL_HINT, has_llama, load_error, model_of, run_of
 from ui.app.page import MATH_PAGE
+from ui.app.text import md_escape
 from ui.figures import multihead as hf
 from ui.figures.base import heatmap
 from ui.figures.beyond import KV_CHOICES, VIEWS
@@ -434,6 +435,10 @@ def all_heads() -> str:
     text = sentence_input("Sentence", DEFAULT_TEXT, key=TEXT.widget)
     if not source:
         st.info(f"This section needs the pretrained model. {INSTALL_HINT}")
+        return text
+    if model_of(source) is None:  # e.g. a checkpoint past the size budget
+        why = md_escape(load_error(source) or "its checkpoint is missing", 300)
+        st.warning(f"{SOURCES[source]} could not be loaded: {why}", icon=":material/warning:")
         return text
     out = run_of(source, text) if text else None
     if out is None:
