@@ -48,13 +48,16 @@ SETTLE_JS = """
   const keys = e => { if (e.key === "Enter" || e.key.startsWith("Arrow")) mark(); };
   document.addEventListener("keydown", keys, true);
   document.addEventListener("pointerdown", mark, true);
-  new MutationObserver(() => {
+  new MutationObserver(records => {
     if (lat.t0 === null) return;
     lat.last = performance.now();
-    const app = document.querySelector("[data-testid='stApp']");
-    if (app && app.getAttribute("data-test-script-state") === "running") lat.runs += 1;
-  }).observe(document.documentElement,
-             {attributes: true, childList: true, characterData: true, subtree: true});
+    // a run that started and ended between two callbacks still leaves its records
+    for (const m of records)
+      if (m.attributeName === "data-test-script-state" &&
+          (m.oldValue === "running" || m.target.getAttribute(m.attributeName) === "running"))
+        lat.runs += 1;
+  }).observe(document.documentElement, {attributes: true, attributeOldValue: true,
+                                        childList: true, characterData: true, subtree: true});
 }
 """
 SETTLED_JS = """
