@@ -65,7 +65,8 @@ quiet => {
   const lat = window.__lat, now = performance.now();
   const app = document.querySelector("[data-testid='stApp']");
   const idle = app && app.getAttribute("data-test-script-state") !== "running";
-  if (lat.t0 === null || lat.runs === 0 || !idle || lat.last === null) return null;
+  // (a run so short that the page never drew "running" still changes the page: lat.last)
+  if (lat.t0 === null || !idle || lat.last === null) return null;
   if (now - lat.last < quiet) return null;
   return lat.last - lat.t0;
 }
