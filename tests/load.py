@@ -113,7 +113,13 @@ async def _open(page, url: str, name: str, report: Report, where: str, query: st
 
 
 async def _visitor(
-    browser, url: str, n: int, report: Report, sweep: bool, every_bucket: bool
+    browser,
+    url: str,
+    n: int,
+    report: Report,
+    sweep: bool,
+    every_bucket: bool,
+    all_models: bool = False,
 ) -> None:
     context = await browser.new_context(viewport={"width": 1300, "height": 900})
     context.set_default_timeout(180_000)  # a cold server loads the models for the first visitor
@@ -129,8 +135,9 @@ async def _visitor(
                 query = "?" + urllib.parse.urlencode({"text": text_for_bucket(b)})
                 for name in TEXT_PAGES:
                     await _open(page, url, name, report, f"bucket {b} /{name}", query)
-            for name, query in OTHER_MODELS:  # ... and every shipped model
-                await _open(page, url, name, report, f"/{name}{query}", query)
+            if all_models:  # ... and every shipped model
+                for name, query in OTHER_MODELS:
+                    await _open(page, url, name, report, f"/{name}{query}", query)
         await page.goto(f"{url}/concept")
         await _wait_idle(page)
         box = page.get_by_label("Sentence", exact=True)
