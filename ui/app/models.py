@@ -152,6 +152,11 @@ def load_error(source: str) -> str | None:
     return loader()[1]
 
 
+def installed(source: str) -> bool:
+    """Whether a source's model is there: the Llama-layout one is not loaded to find out."""
+    return has_llama() if source == "llama" else model_of(source) is not None
+
+
 def model_of(source: str):
     """The shared model for a page's `source` ("decoder", "llama", else the encoder); None if
     missing."""

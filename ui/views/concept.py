@@ -25,8 +25,7 @@ from ui.app.inputs import sentence_input
 from ui.app.models import (
     DECODERS,
     INSTALL_HINT,
-    get_decoder,
-    has_llama,
+    installed,
     load_error,
     model_of,
     run_of,
@@ -184,8 +183,7 @@ def model_picker() -> str:
 
 def available_models() -> list[str]:
     """The sources whose checkpoints are there (the Llama one is not loaded to find out)."""
-    there = {"encoder": True, "decoder": get_decoder() is not None, "llama": has_llama()}
-    return [s for s in MODELS if there[s]]
+    return [s for s in MODELS if s == "encoder" or installed(s)]
 
 
 def encode(text: str, source: str = "encoder"):

@@ -26,7 +26,7 @@ from ui.app import url_state
 from ui.app.charts import chart
 from ui.app.content import EXAMPLE, MAX_CHARS
 from ui.app.inputs import sentence_input
-from ui.app.models import get_encoder, has_llama, model_of, run_of
+from ui.app.models import get_encoder, installed, model_of, run_of
 from ui.app.text import md_escape, token_labels
 from ui.figures import math as mf
 from ui.figures.click_heatmap import clickable_heatmap
@@ -54,9 +54,7 @@ SEEN_URL = "_math_seen_url"
 
 def _installed(source: str) -> bool:
     """A toy, or a trained model that is there (the Llama one without loading it)."""
-    if source == "llama":
-        return has_llama()
-    return source not in TRAINED or model_of(source) is not None
+    return source not in TRAINED or installed(source)
 
 
 def available() -> list[str]:

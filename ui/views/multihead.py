@@ -27,7 +27,7 @@ from ui.app.charts import chart
 from ui.app.content import COUNTERFACTUAL, EXAMPLE, MAX_CHARS
 from ui.app.downloads import csv_button, matrix_csv, table_csv
 from ui.app.inputs import sentence_input
-from ui.app.models import INSTALL_HINT, has_llama, load_error, model_of, run_of
+from ui.app.models import INSTALL_HINT, installed, load_error, model_of, run_of
 from ui.app.page import MATH_PAGE
 from ui.app.text import md_escape
 from ui.figures import multihead as hf
@@ -397,11 +397,6 @@ def real_models_table() -> None:
         height=35 * (len(facts) + 1) + 3,
         column_config={"attention": st.column_config.TextColumn(width="large")},
     )
-
-
-def installed(source: str) -> bool:
-    """Whether a source's model is there (the Llama one is not loaded to find out)."""
-    return has_llama() if source == "llama" else model_of(source) is not None
 
 
 def model_switch() -> str:
