@@ -26,6 +26,17 @@ METRIC = """label => {
 }"""
 
 
+def metric(page, label: str) -> str:
+    """A metric's value once it is on the page (Plotly and late reruns may still be drawing
+    after the script first reads idle on a busy machine); a script error fails with its text."""
+    try:
+        page.wait_for_function(METRIC, arg=label, timeout=60_000)
+    except Exception as exc:  # playwright's TimeoutError: say what the page shows instead
+        errors = page.locator("[data-testid='stException']").all_inner_texts()
+        raise AssertionError(f"no metric {label!r} on {page.url}: {errors}") from exc
+    return page.evaluate(METRIC, label)
+
+
 def ring_weight(page, key: str, run) -> float:
     """Mean weight of the probe's copying-head map at the keys it should find (the rings)."""
     z = np.asarray(page.evaluate(CHART_Z, key), dtype=float)
@@ -55,10 +66,10 @@ def test_knocking_out_the_copying_heads_drops_the_accuracy_on_screen(server, pag
     page.goto(f"{server.url}/concept?copy=try")
     wait_idle(page)
     label = f"on {il.HELD_OUT_ROWS} held-out rows"
-    full = float(page.evaluate(METRIC, label).rstrip("%"))
+    full = float(metric(page, label).rstrip("%"))
     page.goto(f"{server.url}/concept?copy=try&copy_ablate=1.0,1.1,1.2,1.3")
     wait_idle(page)
-    knocked = float(page.evaluate(METRIC, label).rstrip("%"))
+    knocked = float(metric(page, label).rstrip("%"))
     assert full >= 80 and knocked < 20, (full, knocked)
     assert page.locator(".st-key-copy_typed_map .js-plotly-plot").count() == 1
     assert_clean(page)
