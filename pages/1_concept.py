@@ -23,7 +23,7 @@ cv.illustrative_example()
 
 source, out = cv.live_intro()
 if out is not None:
-    cv.live_section(out, source)
+    cv.live_section(out.text, source)
     cv.found_heads(out, source)
     if source in DECODERS:
         cv.inside_a_language_model(out.text, source)

@@ -186,13 +186,19 @@ def available_models() -> list[str]:
     return [s for s in MODELS if s == "encoder" or installed(s)]
 
 
+def output_of(text: str, source: str):
+    """The shared output of `source` for `text` (a decoder's tokens made readable); None when
+    there is no model. Fragments call this with the text, rather than holding an output:
+    Streamlit keeps a fragment's arguments for as long as the session lives."""
+    out = run_of(source, text) if text else None
+    return dv.readable(out) if source in DECODERS and out is not None else out
+
+
 def encode(text: str, source: str = "encoder"):
     """The model's output for `text`, with notices; None when there is nothing to show."""
     if not text:
         return None
-    out = run_of(source, text)
-    if source in DECODERS and out is not None:
-        out = dv.readable(out)
+    out = output_of(text, source)
     if out is None and source in DECODERS:
         why = md_escape(load_error(source) or "its checkpoint is missing", 300)
         st.warning(f"{MODELS[source]}: could not be loaded. {why}", icon=":material/warning:")
@@ -405,8 +411,9 @@ def live_intro() -> tuple[str, object | None]:
 
 
 @st.fragment
-def live_section(out, source: str) -> None:
+def live_section(text: str, source: str) -> None:
     """Query, head (found or picked), the three views and the counterfactual: one section."""
+    out = output_of(text, source)
     view = view_picker()
     shown = in_view(out, view, model_of(source))
     query, layer, head = head_picker(shown)

@@ -389,7 +389,8 @@ def cell_explorer(view: View, arrived: bool) -> None:
     with tabs[3]:
         if tabs[3].open:
             steps_tab(steps, labels, view, rotated)
-    predictions(steps, labels, i)
+    # copies of one row: a fragment's arguments stay with the session
+    predictions(steps.scores[i].copy(), steps.mask[i].copy(), steps.q.shape[1], labels, i)
     sync_url()
 
 
@@ -489,17 +490,16 @@ def steps_tab(steps, labels, view: View, rotated: bool = False) -> None:
 
 
 @st.fragment
-def predictions(steps, labels, i: int) -> None:
-    """Predict, then reveal: two questions on the current row, answered with its numbers."""
+def predictions(scores, mask, d_k: int, labels, i: int) -> None:
+    """Predict, then reveal: two questions on row i (its scores and mask), answered with its
+    numbers."""
     st.header("Predict, then reveal")
-    d_k = steps.q.shape[1]
-    scores = steps.scores[i]
     left, right = st.columns(2)
     with left:
-        q = quiz.temperature_question(scores / d_k**0.5, steps.mask[i], labels, labels[i])
+        q = quiz.temperature_question(scores / d_k**0.5, mask, labels, labels[i])
         predict_then_reveal(q, key="math_quiz_tau")
     with right:
-        q = quiz.scaling_question(scores, steps.mask[i], d_k, labels[i])
+        q = quiz.scaling_question(scores, mask, d_k, labels[i])
         predict_then_reveal(q, key="math_quiz_scale")
 
 

@@ -210,6 +210,14 @@ def check_pins(n_layers: int, n_heads: int) -> None:
     st.session_state[PINS.widget] = valid
 
 
+def _maps_csv(text: str, source: str, view: str, a, b=None) -> str:
+    """Head a's map in `view` (or a − b) as CSV, built when its button is clicked: the button
+    keeps only these keys (a deferred download lives as long as the session)."""
+    out = run_of(source, text)
+    maps = bv.maps_for_view(out, view, model_of(source))
+    return matrix_csv(maps[a] if b is None else maps[a] - maps[b], out.tokens)
+
+
 def pinned_section(out, maps, text: str, view: str, source: str) -> None:
     pins = st.session_state[PINS.widget]
     if not pins:
@@ -223,7 +231,7 @@ def pinned_section(out, maps, text: str, view: str, source: str) -> None:
         with col:
             layer, head = pin
             csv_button(
-                lambda m=maps[pin]: matrix_csv(m, out.tokens),
+                lambda pin=pin: _maps_csv(text, source, view, pin),
                 f"{view}_L{layer}_H{head}",
                 f"csv_{layer}_{head}",
                 f"{pin_label(pin)} as CSV",
@@ -236,7 +244,7 @@ def pinned_section(out, maps, text: str, view: str, source: str) -> None:
             )
 
 
-def compare_section(out, maps, view: str) -> None:
+def compare_section(out, maps, text: str, view: str, source: str) -> None:
     st.subheader("Compare two pinned heads")
     pins = st.session_state[PINS.widget]
     if len(pins) < 2:
@@ -257,13 +265,18 @@ def compare_section(out, maps, view: str) -> None:
     )
     title = f"{pin_label(a_pin)} − {pin_label(b_pin)} (blue: A larger)"
     chart(hf.difference(a, b, out.tokens, title=title), key="mh_diff")
-    csv_button(lambda: matrix_csv(a - b, out.tokens), f"{view}_difference", "csv_diff")
+    csv_button(
+        lambda: _maps_csv(text, source, view, a_pin, b_pin), f"{view}_difference", "csv_diff"
+    )
 
 
 @st.fragment
-def heads_section(out, text: str, source: str) -> None:
-    """The mosaic, the pins, their maps and their comparison, in the chosen view."""
-    model = model_of(source)
+def heads_section(text: str, source: str) -> None:
+    """The mosaic, the pins, their maps and their comparison, in the chosen view.
+
+    Like every fragment here it takes the text, not the output: Streamlit keeps a fragment's
+    arguments for as long as the session lives, and an output of 256 pieces is ~25 MB."""
+    out, model = run_of(source, text), model_of(source)
     n_layers, n_heads, n_kv = model.config.n_layer, model.config.n_head, model.config.kv_heads
     view = bv.view_toggle(VIEW.widget)
     bv.explain(view)
@@ -299,15 +312,15 @@ def heads_section(out, text: str, source: str) -> None:
         persist_state="page",
     )
     pinned_section(out, maps, text, view, source)
-    compare_section(out, maps, view)
+    compare_section(out, maps, text, view, source)
     if view == "value-weighted":
         bv.special_tokens_note(out, model, key="mh_special")
     url_state.sync_url()
 
 
 @st.fragment
-def same_head_section(out, source: str) -> None:
-    cfg = model_of(source).config
+def same_head_section(text: str, source: str) -> None:
+    out, cfg = run_of(source, text), model_of(source).config
     n_layers, n_heads = cfg.n_layer, cfg.n_head
     st.subheader("The same head on two sentences")
     text2 = sentence_input("Second sentence", DEFAULT_TEXT2, key=TEXT2.widget)
@@ -326,7 +339,8 @@ def same_head_section(out, source: str) -> None:
 
 
 @st.fragment
-def predict_section(out, text: str, source: str) -> None:
+def predict_section(text: str, source: str) -> None:
+    out = run_of(source, text)
     st.subheader("Predict, then reveal")
     st.caption("Guess first: the answers are measured on your sentence once you choose.")
     stats, _ = head_table(text, source)
@@ -440,8 +454,8 @@ def all_heads() -> str:
         return text
     if out.truncated:
         st.info(f"The text was cut to the model's limit of {len(out.tokens)} tokens.")
-    heads_section(out, text, source)
-    same_head_section(out, source)
-    predict_section(out, text, source)
+    heads_section(text, source)
+    same_head_section(text, source)
+    predict_section(text, source)
     stats_section(text, source)
     return text
