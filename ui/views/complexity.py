@@ -22,6 +22,7 @@ from ui.app import url_params as up
 from ui.app import url_state
 from ui.app.charts import chart
 from ui.app.text import md_escape
+from ui.app.work_queue import TURNS
 from ui.figures import complexity as cf
 
 LENGTH_OPTIONS = [2**i for i in range(4, 17)]  # 16 .. 65536
@@ -92,7 +93,8 @@ def _run(task: str, params: dict, timeout_s: float, forced_devices: int = 0):
     """Run a measurement with a progress bar; errors become messages. Returns None on error."""
     bar = st.progress(0.0, text="starting a worker process …")
     try:
-        return _measured(task, params, timeout_s, forced_devices, _bar=bar)
+        with TURNS.released():  # other visitors' pages go on while a worker measures
+            return _measured(task, params, timeout_s, forced_devices, _bar=bar)
     except worker.WorkerBusy as exc:
         st.warning(f"Busy: {exc}", icon=":material/hourglass_top:")
     except worker.WorkerTimeout as exc:
@@ -200,7 +202,9 @@ def _show_sweep(settings: dict) -> None:
             st.info("Press **Run the sweep** to measure (the first sweep failed a moment ago).")
             return
         try:
-            result, ran = _first_paint(), {**FIRST_PAINT}
+            with TURNS.released():  # the first visitor's sweep: the others wait without a turn
+                result = _first_paint()
+            ran = {**FIRST_PAINT}
         except (worker.WorkerError, worker.WorkerTimeout) as exc:
             failed["at"] = time.monotonic()
             st.info(f"Press **Run the sweep** to measure ({md_escape(exc)}).")

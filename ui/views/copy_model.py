@@ -19,6 +19,7 @@ from ui.app import url_state
 from ui.app.charts import chart
 from ui.app.models import get_copy_model
 from ui.app.text import md_escape, token_labels
+from ui.app.work_queue import TURNS
 from ui.figures import copy_model as cfig
 
 TABS = {
@@ -154,11 +155,12 @@ def _train(seed: int, learning_rate: float, model):
             live.plotly_chart(cfig.run_curves(il.RecordedRun.from_log(log), height=420))
 
     try:
-        result = worker.run_task(
-            "copy_model", {"seed": seed, "learning_rate": learning_rate},
-            timeout_s=TRAIN_TIMEOUT_S, on_data=on_data, env=il.TRAIN_ENV,
-            progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text),
-        )  # fmt: skip
+        with TURNS.released():  # a fragment's run holds none; a page run gives its turn back
+            result = worker.run_task(
+                "copy_model", {"seed": seed, "learning_rate": learning_rate},
+                timeout_s=TRAIN_TIMEOUT_S, on_data=on_data, env=il.TRAIN_ENV,
+                progress=lambda f, text: bar.progress(min(max(f, 0.0), 1.0), text=text),
+            )  # fmt: skip
     except worker.WorkerBusy:
         st.info(
             "Busy: another visitor is training a model or measuring on this server right now. "
