@@ -43,14 +43,24 @@ QUIET_MS = 700  # the page counts as settled after this long without a DOM chang
 SETTLE_JS = """
 () => {
   if (window.__lat) return;
-  const lat = (window.__lat = {t0: null, runs: 0, last: null});
+  const lat = (window.__lat = {t0: null, runs: 0, last: null, seen: []});
   const mark = () => { lat.t0 = performance.now(); lat.runs = 0; lat.last = null; };
+  // what changed last (for a page that never settles): the nearest test id, and how
+  const where = n => {
+    const el = n.nodeType === 1 ? n : n.parentElement;
+    const t = el && el.closest("[data-testid]");
+    return t ? t.getAttribute("data-testid") : (el ? el.tagName : "?");
+  };
   const keys = e => { if (e.key === "Enter" || e.key.startsWith("Arrow")) mark(); };
   document.addEventListener("keydown", keys, true);
   document.addEventListener("pointerdown", mark, true);
   new MutationObserver(records => {
     if (lat.t0 === null) return;
     lat.last = performance.now();
+    for (const m of records.slice(0, 3))
+      lat.seen.push(`${Math.round(lat.last - lat.t0)} ms ${where(m.target)} ${m.type}` +
+                    (m.attributeName ? ` ${m.attributeName}` : ""));
+    lat.seen = lat.seen.slice(-12);
     // a run that started and ended between two callbacks still leaves its records
     for (const m of records)
       if (m.attributeName === "data-test-script-state" &&
@@ -92,7 +102,7 @@ def measure(page, act, i: int, timeout_s: float = 60.0) -> float:
     """Milliseconds from the input of act(page, i) to the page settling."""
     page.bring_to_front()  # a page in the background gets no animation frames
     page.evaluate(SETTLE_JS)
-    page.evaluate("() => { window.__lat.t0 = null; window.__lat.runs = 0; }")
+    page.evaluate("() => Object.assign(window.__lat, {t0: null, runs: 0, seen: []})")
     act(page, i)
     deadline = timeout_s * 1000
     waited = 0
@@ -102,7 +112,12 @@ def measure(page, act, i: int, timeout_s: float = 60.0) -> float:
             return float(ms)
         page.wait_for_timeout(20)
         waited += 20
-    raise TimeoutError("the page did not settle")
+    seen = page.evaluate("() => window.__lat.seen.join('; ')")
+    state = page.evaluate(
+        "() => document.querySelector('[data-testid=stApp]')"
+        "?.getAttribute('data-test-script-state')"
+    )
+    raise TimeoutError(f"the page did not settle (script {state}; last changes: {seen})")
 
 
 def type_sentence(label: str) -> Callable:

@@ -35,6 +35,9 @@ PAGES = [
 # string on a page switch), and the pages that read them.
 CARRIED_KEYS = ("text",)
 TAKES_TEXT = {CONCEPT_PAGE, MATH_PAGE, MULTIHEAD_PAGE}
+# The pages whose runs take a turn in the server-wide queue: those that run the models on a
+# visitor's text. Home and Complexity draw little (Complexity measures in worker processes).
+QUEUED = ("concept", "math", "multihead")
 FAVICON = str(Path(__file__).parents[1] / "assets" / "favicon.png")
 
 
@@ -114,7 +117,8 @@ def page_setup(title: str, icon: str, page: str = "home", params: Sequence = ())
     prepare_process()
     notices = url_state.view_from_url(page, params)
     sidebar()
-    wait_for_turn()
+    if page in QUEUED:
+        wait_for_turn()
     return notices
 
 

@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 SLOTS_ENV = "ATTN_PAGE_SLOTS"
-SLOTS = 2  # two cores: more runs at once only add memory, not speed
-WAIT_LIMIT_S = 180.0  # past this a visitor is told to retry, rather than wait on
+SLOTS = 2  # two cores: measured with 24 visitors, 3 at once peaked 67 MB higher, and no faster
+WAIT_LIMIT_S = 300.0  # past this a visitor is told to retry, rather than wait on
 
 
 class Turns:

@@ -123,3 +123,35 @@ def test_a_waiter_whose_callback_raises_leaves_the_queue():
     thread.join(5)
     assert errors == ["rerun"] and turns.waiting() == 0
     turns.release()
+
+
+def test_a_full_server_asks_the_visitor_to_retry_and_the_retry_opens_the_page(
+    monkeypatch,
+):
+    from tests.apptest import page_test
+    from ui.app import page
+
+    turns = Turns(1, poll_s=0.01)
+    monkeypatch.setattr(page, "TURNS", turns)
+    monkeypatch.setattr(page, "WAIT_LIMIT_S", 0.5)
+    held, go = threading.Event(), threading.Event()
+
+    def hold():
+        turns.acquire()
+        held.set()
+        go.wait(60)
+        turns.release()
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert held.wait(5)
+    at = page_test("concept")
+    at.run()
+    assert not at.exception
+    assert any("too busy right now" in w.value for w in at.warning)
+    assert not at.title  # the page stopped before its content
+    go.set()
+    holder.join(5)
+    at.button(key="queue_retry").click().run()
+    assert not at.exception and not at.warning
+    assert at.title[0].value == "Self-attention: the concept"
