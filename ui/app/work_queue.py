@@ -2,12 +2,11 @@
 first served, so that a class of visitors does not hold a class of transients at once (each
 run of a long sentence builds tens of MB of maps and figures for a moment).
 
-A page run takes its turn in `page_setup` and gives it back when its script ends: at the
-page's end (`done`), or, if the script stopped early (an error, `st.stop`), when its script
-thread ends (Streamlit runs a session's reruns on one thread and ends it when idle). A
-visitor waiting sees their place in the queue; nothing they typed is lost, since their
-widgets' state is kept while they wait. Long waits on a worker process (a sweep, a training)
-give the turn back while they wait (`released`).
+A page run of Concept, Math or Multi-head takes its turn in `page_setup` and holds it until
+its script thread ends (Streamlit runs a session's reruns on one thread and ends it when
+idle), also when the script stopped early (an error, `st.stop`). A visitor waiting sees
+their place in the queue; nothing they typed is lost, since their widgets' state is kept
+while they wait. A long wait inside a run that holds a turn can lend it (`released`).
 """
 
 from __future__ import annotations
