@@ -3,9 +3,9 @@
 import pytest
 
 from tests.browser.harness import NO_COMPILE_CACHE, Server
-from tests.load import memory_line, run_load
+from tests.load import OTHER_MODELS, memory_line, run_load
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.memory]
 
 MEMORY_LIMIT_MB = 690  # Streamlit Community Cloud's smallest tier
 
@@ -21,10 +21,8 @@ def _line(name: str, report) -> str:
 def test_concurrent_visitors_get_no_errors_and_memory_stays_bounded():
     server = Server(env=NO_COMPILE_CACHE)
     try:
-        # one visitor: every page, every bucket (each page's default model; with every shipped
-        # model's views too, `python -m tests.load --all-models`, the peak in a fresh clone's
-        # make test was 691 MB: RssAnon 427 + RssFile 260 MB)
-        alone = run_load(1, server, sweep=False)
+        # one visitor: every page, every bucket, and every shipped model's views
+        alone = run_load(1, server, sweep=False, all_models=True)
         print(_line("one visitor", alone))
         # then three at once (the buckets are compiled and used already)
         together = run_load(3, server, sweep=False, every_bucket=False)
@@ -32,7 +30,7 @@ def test_concurrent_visitors_get_no_errors_and_memory_stays_bounded():
     finally:
         server.stop()
     assert alone.errors == [] and together.errors == []
-    assert len(alone.page_seconds) == 6 + 5 * 3
+    assert len(alone.page_seconds) == 6 + 5 * 3 + len(OTHER_MODELS)
     assert len(together.page_seconds) == 3 * 6
     # The server's high-water mark (VmHWM) after one visitor has used every length bucket on
     # every page, and its resident memory once three visitors at
