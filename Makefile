@@ -27,7 +27,7 @@ test: $(DEV_STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=20 -m "not memory"
-	$(BIN)/python -m pytest -m memory
+	$(BIN)/python -m pytest tests/browser/test_load.py
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
