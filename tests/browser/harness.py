@@ -121,5 +121,17 @@ def wait_idle(page, timeout_s: float = 120.0) -> None:
     raise TimeoutError("the app's script did not finish")
 
 
-def launch_browser(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+# A page measured while another one had the focus must not be slowed down for being in the
+# background: no timer throttling (Chromium's intensive wake-up throttling starts after five
+# minutes in the background) and no lower renderer priority.
+UNTHROTTLED = [
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-features=IntensiveWakeUpThrottling",
+]
+
+
+def launch_browser(playwright, extra: tuple[str, ...] = ()):
+    args = CHROMIUM_ARGS + list(extra)
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
