@@ -124,12 +124,12 @@ def wait_idle(page, timeout_s: float = 120.0) -> None:
 # A page measured while another one had the focus must not be slowed down for being in the
 # background: no timer throttling (Chromium's intensive wake-up throttling starts after five
 # minutes in the background) and no lower renderer priority.
-UNTHROTTLED = [
+UNTHROTTLED = (
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",
     "--disable-features=IntensiveWakeUpThrottling",
-]
+)
 
 
 def launch_browser(playwright, extra: tuple[str, ...] = ()):
